@@ -1,0 +1,39 @@
+//! Patient-trajectory throughput of each strategy of the default adult scenario.
+//!
+//! `cargo bench --bench throughput`. Reports trajectories per second (`Throughput::Elements`):
+//! one element is one patient simulated under one strategy, attributes included.
+
+use allseq::engine::{Workspace, simulate};
+use allseq::rng::RunKey;
+use allseq::scenario;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+
+const PATIENTS: u64 = 10_000;
+
+fn per_strategy(c: &mut Criterion) {
+    let model = scenario::load("scenarios/adult_rr_ball.toml".as_ref())
+        .expect("default scenario")
+        .model;
+    let run = RunKey::new(model.seed);
+    let mut group = c.benchmark_group("trajectory");
+    group.throughput(Throughput::Elements(PATIENTS));
+    for (s, strategy) in model.strategies.iter().enumerate() {
+        group.bench_function(&strategy.name, |b| {
+            let mut ws = Workspace::new(&model);
+            b.iter(|| {
+                let mut deaths = 0u64;
+                for p in 0..PATIENTS {
+                    let attrs = ws.attributes(&model, run, p);
+                    let o = simulate(&model, s, run, p, &attrs, &mut ws, &mut ());
+                    deaths += u64::from(o.death.is_some());
+                }
+                black_box(deaths)
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, per_strategy);
+criterion_main!(benches);

@@ -1,0 +1,209 @@
+//! The per-patient event queue: a binary heap ordered by (time, phase, sequence number), with
+//! lazy cancellation by generation stamps.
+//!
+//! # Ordering guarantees
+//!
+//! Events pop in increasing time. At the same instant the lower [`Phase`] goes first: deaths,
+//! then changes of disease state (relapse), then clinical steps, then the end of the horizon.
+//! Within one phase, events pop in the order they were scheduled (FIFO, by sequence number).
+//! So a death at the same instant as a relapse is processed and the relapse never is.
+//!
+//! # Cancellation
+//!
+//! Each event belongs to a [`Track`]. Cancelling a track bumps its generation in O(1); entries
+//! stamped with an older generation are dropped when they reach the top of the heap. No search,
+//! no hash map. Typical use: a response cancels the pending disease death, a relapse cancels the
+//! pending transplant and the remaining treatment cycles.
+
+use crate::time::Days;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+/// Tie-break rank of events at the same instant; lower goes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// Deaths: nothing else may happen at the instant of death.
+    Death = 0,
+    /// Changes of disease state (relapse): they decide what the clinical steps see.
+    Disease = 1,
+    /// Clinical steps: assessments, infusions, transplants, starts of therapy.
+    Care = 2,
+    /// End of the time horizon: after everything else at that instant.
+    Horizon = 3,
+}
+
+/// An independently cancellable family of events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Track {
+    /// Never cancelled: background death, the end of the horizon, a decided transplant death.
+    Fixed = 0,
+    /// The disease clock: relapse while in remission, disease death in supportive care.
+    Disease = 1,
+    /// The treatment plan: cycles, CAR-T steps, assessments, a scheduled transplant.
+    Care = 2,
+}
+
+const TRACKS: usize = 3;
+
+/// A scheduled event as stored in the heap.
+#[derive(Debug, Clone)]
+pub struct Scheduled<E> {
+    /// When it happens.
+    pub time: Days,
+    /// Tie-break at equal times.
+    pub phase: Phase,
+    /// Scheduling order, the last tie-break (FIFO).
+    pub seq: u64,
+    track: Track,
+    generation: u32,
+    /// The payload.
+    pub event: E,
+}
+
+impl<E> Scheduled<E> {
+    fn key(&self) -> (Days, Phase, u64) {
+        (self.time, self.phase, self.seq)
+    }
+}
+
+impl<E> PartialEq for Scheduled<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl<E> Eq for Scheduled<E> {}
+impl<E> PartialOrd for Scheduled<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<E> Ord for Scheduled<E> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+/// A min-queue of events with per-track lazy cancellation. Reused across patients: `clear`
+/// keeps the heap's allocation.
+#[derive(Debug, Clone)]
+pub struct EventQueue<E> {
+    heap: BinaryHeap<Reverse<Scheduled<E>>>,
+    seq: u64,
+    generations: [u32; TRACKS],
+}
+
+impl<E> Default for EventQueue<E> {
+    fn default() -> Self {
+        EventQueue {
+            heap: BinaryHeap::with_capacity(32),
+            seq: 0,
+            generations: [0; TRACKS],
+        }
+    }
+}
+
+impl<E> EventQueue<E> {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Empties the queue for the next patient, keeping its memory.
+    pub fn clear(&mut self) {
+        self.heap.clear();
+        self.seq = 0;
+        self.generations = [0; TRACKS];
+    }
+
+    /// Schedules `event` at `time` on `track`.
+    pub fn schedule(&mut self, time: Days, phase: Phase, track: Track, event: E) {
+        let seq = self.seq;
+        self.seq += 1;
+        self.heap.push(Reverse(Scheduled {
+            time,
+            phase,
+            seq,
+            track,
+            generation: self.generations[track as usize],
+            event,
+        }));
+    }
+
+    /// Cancels every event currently scheduled on `track`; later schedules are unaffected.
+    pub fn cancel(&mut self, track: Track) {
+        self.generations[track as usize] = self.generations[track as usize].wrapping_add(1);
+    }
+
+    /// The next live event, skipping cancelled ones.
+    pub fn pop(&mut self) -> Option<Scheduled<E>> {
+        while let Some(Reverse(entry)) = self.heap.pop() {
+            if entry.generation == self.generations[entry.track as usize] {
+                return Some(entry);
+            }
+        }
+        None
+    }
+
+    /// Number of stored entries, cancelled ones included.
+    pub fn stored(&self) -> usize {
+        self.heap.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(x: f64) -> Days {
+        Days::new(x).unwrap()
+    }
+
+    fn drain(q: &mut EventQueue<&'static str>) -> Vec<&'static str> {
+        std::iter::from_fn(|| q.pop().map(|e| e.event)).collect()
+    }
+
+    #[test]
+    fn pops_in_time_order() {
+        let mut q = EventQueue::new();
+        q.schedule(d(5.0), Phase::Care, Track::Care, "c");
+        q.schedule(d(1.0), Phase::Care, Track::Care, "a");
+        q.schedule(d(3.0), Phase::Horizon, Track::Fixed, "b");
+        assert_eq!(drain(&mut q), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn ties_break_by_phase_then_fifo() {
+        let mut q = EventQueue::new();
+        q.schedule(d(2.0), Phase::Horizon, Track::Fixed, "horizon");
+        q.schedule(d(2.0), Phase::Care, Track::Care, "care-1");
+        q.schedule(d(2.0), Phase::Disease, Track::Disease, "relapse");
+        q.schedule(d(2.0), Phase::Care, Track::Care, "care-2");
+        q.schedule(d(2.0), Phase::Death, Track::Fixed, "death");
+        assert_eq!(
+            drain(&mut q),
+            ["death", "relapse", "care-1", "care-2", "horizon"]
+        );
+    }
+
+    #[test]
+    fn cancellation_drops_only_that_track_and_only_earlier_events() {
+        let mut q = EventQueue::new();
+        q.schedule(d(10.0), Phase::Disease, Track::Disease, "relapse-old");
+        q.schedule(d(20.0), Phase::Death, Track::Fixed, "background");
+        q.schedule(d(4.0), Phase::Care, Track::Care, "cycle");
+        q.cancel(Track::Disease);
+        q.schedule(d(15.0), Phase::Disease, Track::Disease, "relapse-new");
+        assert_eq!(drain(&mut q), ["cycle", "relapse-new", "background"]);
+    }
+
+    #[test]
+    fn clear_resets_for_the_next_patient() {
+        let mut q = EventQueue::new();
+        q.schedule(d(1.0), Phase::Care, Track::Care, "x");
+        q.cancel(Track::Care);
+        q.clear();
+        q.schedule(d(1.0), Phase::Care, Track::Care, "y");
+        assert_eq!(drain(&mut q), ["y"]);
+        assert_eq!(q.stored(), 0);
+    }
+}

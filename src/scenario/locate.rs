@@ -1,0 +1,128 @@
+//! Where each field of a scenario file sits: a map from field path (`therapies.car_t.response`,
+//! `strategies[1].lines[0].therapies[2]`) to its line and column, built from toml's spanned
+//! document. Validation errors carry a path; this turns it into a place in the file.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+/// Line and column (both from 1) of every key, table and array element of a document.
+#[derive(Debug, Default)]
+pub struct Locations {
+    spans: BTreeMap<String, Range<usize>>,
+    line_starts: Vec<usize>,
+    text: String,
+}
+
+impl Locations {
+    /// Indexes `text`. A document that does not parse gets an empty index (its parse error
+    /// carries its own position).
+    pub fn new(text: &str) -> Locations {
+        let mut loc = Locations {
+            spans: BTreeMap::new(),
+            line_starts: std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+            text: text.to_string(),
+        };
+        if let Ok(doc) = DeTable::parse(text) {
+            loc.walk_table(String::new(), doc.get_ref());
+        }
+        loc
+    }
+
+    fn walk_table(&mut self, prefix: String, table: &DeTable<'_>) {
+        for (key, value) in table {
+            let path = if prefix.is_empty() {
+                key.get_ref().to_string()
+            } else {
+                format!("{prefix}.{}", key.get_ref())
+            };
+            // Point at the key: that is the line a user edits.
+            self.spans.insert(path.clone(), key.span());
+            self.walk_value(path, value);
+        }
+    }
+
+    fn walk_value(&mut self, path: String, value: &Spanned<DeValue<'_>>) {
+        match value.get_ref() {
+            DeValue::Table(t) => self.walk_table(path, t),
+            DeValue::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let p = format!("{path}[{i}]");
+                    self.spans.insert(p.clone(), item.span());
+                    self.walk_value(p, item);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The (line, column) of `path`, or of its longest prefix present in the file (a missing
+    /// field is reported where its table is).
+    pub fn find(&self, path: &str) -> Option<(usize, usize)> {
+        let mut p = path;
+        loop {
+            if let Some(span) = self.spans.get(p) {
+                return Some(self.line_col(span.start));
+            }
+            let cut = p.rfind(['.', '['])?;
+            p = &p[..cut];
+        }
+    }
+
+    /// The (line, column) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self.line_starts[line - 1];
+        let col = self.text[start..offset.min(self.text.len())]
+            .chars()
+            .count()
+            + 1;
+        (line, col)
+    }
+
+    /// The text of line `line` (from 1), without its newline.
+    pub fn line_text(&self, line: usize) -> &str {
+        let start = self
+            .line_starts
+            .get(line - 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |e| e - 1);
+        self.text[start..end.max(start)].trim_end_matches('\r')
+    }
+
+    /// The path of the innermost indexed item whose span contains byte `offset`.
+    pub fn path_at(&self, offset: usize) -> Option<&str> {
+        self.spans
+            .iter()
+            .filter(|(_, s)| s.start <= offset && offset < s.end.max(s.start + 1))
+            .min_by_key(|(_, s)| s.end - s.start)
+            .map(|(p, _)| p.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "seed = 1\n[therapies.blin]\ncycle_days = 42\nrelapse = { dist = \"weibull\", shape = 1 }\n[[strategies]]\nname = \"a\"\nlines = [ { therapies = [\"x\", \"y\"] } ]\n";
+
+    #[test]
+    fn finds_nested_paths() {
+        let l = Locations::new(DOC);
+        assert_eq!(l.find("seed"), Some((1, 1)));
+        assert_eq!(l.find("therapies.blin.cycle_days"), Some((3, 1)));
+        assert_eq!(l.find("therapies.blin.relapse.shape"), Some((4, 31)));
+        assert_eq!(l.find("strategies[0].name"), Some((6, 1)));
+        assert_eq!(l.find("strategies[0].lines[0].therapies[1]"), Some((7, 31)));
+        // Missing field: where its table is.
+        assert_eq!(l.find("therapies.blin.relapse.scale"), Some((4, 1)));
+        assert_eq!(l.line_text(3), "cycle_days = 42");
+    }
+}

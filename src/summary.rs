@@ -1,0 +1,344 @@
+//! Streaming aggregates of outcomes: integer tallies only, so merging is exact.
+//!
+//! Every statistic is kept as an integer: counts, histograms of event times, and sums of
+//! per-patient values in fixed point ([`ExactSum`]). Integer addition is associative and
+//! commutative, so the merged result is bit-for-bit the same whatever the thread count, the
+//! chunk size or the order in which rayon combines partial results. (Floating-point sums are
+//! not: rayon keeps the order of a reduction but not its grouping.) Memory is fixed by the
+//! horizon and the number of strategies, never by the number of patients.
+
+use crate::engine::{Cause, Outcome};
+use crate::time::{DAYS_PER_MONTH, DAYS_PER_YEAR, Days};
+
+/// Fixed-point scale of [`ExactSum`]: values are rounded to 2⁻³² (about 2.3e-10).
+const SCALE: f64 = 4_294_967_296.0;
+
+/// An exact sum of values and of their squares, in 2⁻³² fixed point.
+///
+/// Rounding each value to 2⁻³² costs at most 1.2e-10 per patient; the sums themselves are
+/// exact. i128 holds the sum of squares of 10¹⁰ values up to 10⁷ (costs in dollars) with room
+/// to spare.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExactSum {
+    n: u64,
+    sum: i128,
+    sum_sq: i128,
+}
+
+impl ExactSum {
+    /// Adds one value.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        self.n += 1;
+        self.sum += (x * SCALE).round() as i128;
+        self.sum_sq += (x * x * SCALE).round() as i128;
+    }
+
+    /// Adds another sum.
+    pub fn merge(&mut self, o: &ExactSum) {
+        self.n += o.n;
+        self.sum += o.sum;
+        self.sum_sq += o.sum_sq;
+    }
+
+    /// Number of values.
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    /// Mean (0 for no values).
+    pub fn mean(&self) -> f64 {
+        if self.n == 0 {
+            0.0
+        } else {
+            self.sum as f64 / SCALE / self.n as f64
+        }
+    }
+
+    /// Standard error of the mean: sample SD / sqrt(n) (0 for fewer than 2 values).
+    pub fn std_error(&self) -> f64 {
+        if self.n < 2 {
+            return 0.0;
+        }
+        let n = self.n as f64;
+        let mean = self.mean();
+        let var = (self.sum_sq as f64 / SCALE - n * mean * mean) / (n - 1.0);
+        (var.max(0.0) / n).sqrt()
+    }
+}
+
+/// Event-time histogram for a survival curve. All patients start at 0 and the only censoring is
+/// at the common horizon, so `S(t) = 1 - events(≤ t) / n` is exact for t before the horizon:
+/// no Kaplan–Meier needed.
+///
+/// Two resolutions: months, exact at every month boundary (landmarks, `survival.csv`), and days,
+/// for medians interpolated within a day. Bin `k` holds event times in `((k-1)w, kw]`, bin 0 the
+/// events at exactly 0 (EFS treatment failures).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurvivalHist {
+    n: u64,
+    /// Follow-up covered, in whole days (an integer keeps `Eq`).
+    max_days: u64,
+    by_day: Vec<u64>,
+    by_month: Vec<u64>,
+}
+
+fn bin(t: f64, width: f64, len: usize) -> usize {
+    if t <= 0.0 {
+        0
+    } else {
+        ((t / width).ceil() as usize).min(len - 1)
+    }
+}
+
+impl SurvivalHist {
+    /// A histogram covering `max_days` of follow-up.
+    pub fn new(max_days: f64) -> SurvivalHist {
+        SurvivalHist {
+            n: 0,
+            max_days: max_days.floor() as u64,
+            by_day: vec![0; max_days.ceil() as usize + 2],
+            by_month: vec![0; (max_days / DAYS_PER_MONTH).ceil() as usize + 2],
+        }
+    }
+
+    /// Adds one patient: an event at `t`, or censoring if `!event`.
+    #[inline]
+    pub fn add(&mut self, t: Days, event: bool) {
+        self.n += 1;
+        if event {
+            let t = t.get();
+            let d = self.by_day.len();
+            let m = self.by_month.len();
+            self.by_day[bin(t, 1.0, d)] += 1;
+            self.by_month[bin(t, DAYS_PER_MONTH, m)] += 1;
+        }
+    }
+
+    /// Adds another histogram of the same shape.
+    pub fn merge(&mut self, o: &SurvivalHist) {
+        self.n += o.n;
+        self.by_day
+            .iter_mut()
+            .zip(&o.by_day)
+            .for_each(|(a, b)| *a += b);
+        self.by_month
+            .iter_mut()
+            .zip(&o.by_month)
+            .for_each(|(a, b)| *a += b);
+    }
+
+    /// S(m months) for m = 0, 1, ..., up to `max_months` (inclusive).
+    pub fn monthly(&self, max_months: usize) -> Vec<f64> {
+        let mut events = 0u64;
+        (0..=max_months)
+            .map(|m| {
+                events += self.by_month.get(m).copied().unwrap_or(0);
+                1.0 - events as f64 / self.n.max(1) as f64
+            })
+            .collect()
+    }
+
+    /// S at `months`; `None` beyond the follow-up, where S is unknown.
+    pub fn at_month(&self, months: usize) -> Option<f64> {
+        (months as f64 * DAYS_PER_MONTH <= self.max_days as f64)
+            .then(|| self.monthly(months)[months])
+    }
+
+    /// Median time [days], linearly interpolated within the day where S crosses 0.5; `None`
+    /// if S stays above 0.5 over the follow-up.
+    pub fn median_days(&self) -> Option<f64> {
+        let n = self.n.max(1) as f64;
+        let mut events = 0u64;
+        let mut prev = 1.0;
+        for (k, &c) in self.by_day.iter().enumerate().take(self.by_day.len() - 1) {
+            events += c;
+            let s = 1.0 - events as f64 / n;
+            if s <= 0.5 {
+                if k == 0 {
+                    return Some(0.0);
+                }
+                return Some((k - 1) as f64 + (prev - 0.5) / (prev - s));
+            }
+            prev = s;
+        }
+        None
+    }
+}
+
+/// The aggregate of one strategy's outcomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrategyAgg {
+    /// Patients.
+    pub patients: u64,
+    /// Overall survival.
+    pub os: SurvivalHist,
+    /// Event-free survival.
+    pub efs: SurvivalHist,
+    /// Undiscounted life-years.
+    pub life_years: ExactSum,
+    /// Deaths by [`Cause`] index.
+    pub deaths: [u64; Cause::COUNT],
+    /// First-line responders.
+    pub first_response: u64,
+    /// First-line MRD-negative responders.
+    pub first_mrd_negative: u64,
+    /// Patients for whom CAR-T was intended.
+    pub car_t_intended: u64,
+    /// Patients infused with CAR-T.
+    pub car_t_infused: u64,
+    /// Patients with a manufacturing failure.
+    pub manufacturing_failed: u64,
+    /// Patients who died waiting for CAR-T.
+    pub died_waiting: u64,
+    /// Patients transplanted at least once.
+    pub transplanted: u64,
+    /// Patients with at least one relapse.
+    pub relapsed: u64,
+    /// Lines of therapy, summed.
+    pub lines: u64,
+}
+
+impl StrategyAgg {
+    /// An empty aggregate for `max_days` of follow-up.
+    pub fn new(max_days: f64) -> StrategyAgg {
+        StrategyAgg {
+            patients: 0,
+            os: SurvivalHist::new(max_days),
+            efs: SurvivalHist::new(max_days),
+            life_years: ExactSum::default(),
+            deaths: [0; Cause::COUNT],
+            first_response: 0,
+            first_mrd_negative: 0,
+            car_t_intended: 0,
+            car_t_infused: 0,
+            manufacturing_failed: 0,
+            died_waiting: 0,
+            transplanted: 0,
+            relapsed: 0,
+            lines: 0,
+        }
+    }
+
+    /// Adds one outcome.
+    #[inline]
+    pub fn add(&mut self, o: &Outcome) {
+        self.patients += 1;
+        self.os.add(o.end, o.death.is_some());
+        self.efs.add(o.efs, o.efs_event);
+        self.life_years.add(o.end.get() / DAYS_PER_YEAR);
+        if let Some(c) = o.death {
+            self.deaths[c as usize] += 1;
+        }
+        self.first_response += u64::from(o.first_response);
+        self.first_mrd_negative += u64::from(o.first_mrd_negative);
+        self.car_t_intended += u64::from(o.car_t_intended);
+        self.car_t_infused += u64::from(o.car_t_infused);
+        self.manufacturing_failed += u64::from(o.manufacturing_failed);
+        self.died_waiting += u64::from(o.died_waiting);
+        self.transplanted += u64::from(o.transplants > 0);
+        self.relapsed += u64::from(o.relapses > 0);
+        self.lines += u64::from(o.lines);
+    }
+
+    /// Adds another aggregate.
+    pub fn merge(&mut self, o: &StrategyAgg) {
+        self.patients += o.patients;
+        self.os.merge(&o.os);
+        self.efs.merge(&o.efs);
+        self.life_years.merge(&o.life_years);
+        for (a, b) in self.deaths.iter_mut().zip(o.deaths) {
+            *a += b;
+        }
+        self.first_response += o.first_response;
+        self.first_mrd_negative += o.first_mrd_negative;
+        self.car_t_intended += o.car_t_intended;
+        self.car_t_infused += o.car_t_infused;
+        self.manufacturing_failed += o.manufacturing_failed;
+        self.died_waiting += o.died_waiting;
+        self.transplanted += o.transplanted;
+        self.relapsed += o.relapsed;
+        self.lines += o.lines;
+    }
+}
+
+/// Aggregates of every strategy of a run, in scenario order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunAgg {
+    /// One per strategy.
+    pub strategies: Vec<StrategyAgg>,
+}
+
+impl RunAgg {
+    /// Empty aggregates for `n` strategies.
+    pub fn new(n: usize, max_days: f64) -> RunAgg {
+        RunAgg {
+            strategies: (0..n).map(|_| StrategyAgg::new(max_days)).collect(),
+        }
+    }
+
+    /// Adds another run's aggregates, strategy by strategy.
+    pub fn merge(mut self, o: RunAgg) -> RunAgg {
+        for (a, b) in self.strategies.iter_mut().zip(&o.strategies) {
+            a.merge(b);
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(x: f64) -> Days {
+        Days::new(x).unwrap()
+    }
+
+    #[test]
+    fn exact_sum_is_order_independent() {
+        let xs: Vec<f64> = (0..1000).map(|i| (i as f64 * 0.7311).sin() * 1e3).collect();
+        let mut a = ExactSum::default();
+        xs.iter().for_each(|&x| a.add(x));
+        let mut b = ExactSum::default();
+        let mut c = ExactSum::default();
+        xs.iter().rev().take(300).for_each(|&x| b.add(x));
+        xs.iter().rev().skip(300).for_each(|&x| c.add(x));
+        c.merge(&b);
+        assert_eq!(a, c);
+        let naive: f64 = xs.iter().sum::<f64>() / xs.len() as f64;
+        assert!((a.mean() - naive).abs() < 1e-9);
+    }
+
+    #[test]
+    fn std_error_matches_formula() {
+        let mut s = ExactSum::default();
+        for x in [1.0, 2.0, 3.0, 4.0] {
+            s.add(x);
+        }
+        // sd = sqrt(5/3), se = sd / 2
+        assert!((s.std_error() - (5.0f64 / 3.0).sqrt() / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn survival_curve_and_median() {
+        let mut h = SurvivalHist::new(400.0);
+        // 4 patients: events at 0, 10.5, 100; one censored.
+        h.add(d(0.0), true);
+        h.add(d(10.5), true);
+        h.add(d(100.0), true);
+        h.add(d(400.0), false);
+        let m = h.monthly(4);
+        assert_eq!(m[0], 0.75, "event at exactly 0 counts at month 0");
+        assert_eq!(m[1], 0.5);
+        assert_eq!(m[3], 0.5, "day 100 is in month 4 (91.3 < 100 <= 121.75)");
+        assert_eq!(m[4], 0.25);
+        // S drops from 0.75 to 0.5 in day bin 11 ((10, 11]): median interpolates to 11.0.
+        assert_eq!(h.median_days(), Some(11.0));
+        let mut all = SurvivalHist::new(400.0);
+        all.add(d(0.0), true);
+        assert_eq!(all.median_days(), Some(0.0));
+        let mut none = SurvivalHist::new(400.0);
+        none.add(d(400.0), false);
+        assert_eq!(none.median_days(), None);
+    }
+}

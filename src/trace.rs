@@ -1,0 +1,217 @@
+//! `allseq trace`: each patient's attributes and events in time order, for face validity and
+//! debugging. Uses the same engine and streams as `run`, with a recording observer.
+
+use crate::engine::{Event, Ineligible, Note, Observer, Outcome, Workspace, simulate};
+use crate::model::{Cd22, Model};
+use crate::patient::Attributes;
+use crate::rng::RunKey;
+use crate::time::Days;
+
+/// One line of a trace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceRow {
+    /// Patient index.
+    pub patient: u64,
+    /// Strategy name.
+    pub strategy: String,
+    /// Time [days].
+    pub day: f64,
+    /// `event`, `note` or `outcome`.
+    pub kind: &'static str,
+    /// What happened.
+    pub what: String,
+}
+
+/// Collects what the engine reports.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    items: Vec<(Days, Item)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Item {
+    Event(Event),
+    Note(Note),
+}
+
+impl Observer for Recorder {
+    fn event(&mut self, time: Days, event: Event) {
+        self.items.push((time, Item::Event(event)));
+    }
+    fn note(&mut self, time: Days, note: Note) {
+        self.items.push((time, Item::Note(note)));
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// One-line description of a patient's attributes.
+pub fn describe_attributes(a: &Attributes) -> String {
+    format!(
+        "age {:.1}, burden {}, CNS {}, EMD {}, CD19{}, CD22 {}, Ph {}, KMT2A-r {}, prior HCT {}, donor {}, HCT-fit {}, salvage line {}",
+        a.age,
+        a.burden.label(),
+        yes(a.cns),
+        yes(a.extramedullary),
+        if a.cd19_negative { "-" } else { "+" },
+        match a.cd22 {
+            Cd22::High => "high",
+            Cd22::Partial => "partial",
+            Cd22::Negative => "negative",
+        },
+        if a.ph_positive { "+" } else { "-" },
+        yes(a.kmt2a),
+        yes(a.prior_hct),
+        yes(a.donor_available),
+        yes(a.hct_fit),
+        if a.salvage_line >= 3 {
+            "3+".to_string()
+        } else {
+            a.salvage_line.to_string()
+        },
+    )
+}
+
+fn describe_event(e: Event) -> String {
+    match e {
+        Event::StartLine => "start next line".into(),
+        Event::CycleEnd { cycle } => format!("end of cycle {cycle}"),
+        Event::Apheresis => "apheresis; manufacturing starts".into(),
+        Event::ManufacturingDone { failed: false } => "product ready; lymphodepletion".into(),
+        Event::ManufacturingDone { failed: true } => "manufacturing FAILED".into(),
+        Event::WaitingDropout => "dropout while waiting for CAR-T".into(),
+        Event::Infusion => "CAR-T infusion".into(),
+        Event::ResponseAssessment => "CAR-T response assessment".into(),
+        Event::Transplant => "allogeneic HCT".into(),
+        Event::Relapse => "RELAPSE".into(),
+        Event::Death(c) => format!("DEATH ({})", c.label()),
+        Event::HorizonEnd => "end of horizon (censored)".into(),
+    }
+}
+
+fn describe_note(model: &Model, n: Note) -> String {
+    let name = |t: usize| model.therapies[t].name.as_str();
+    match n {
+        Note::Started { therapy, line } => format!("line {line}: {}", name(therapy)),
+        Note::Skipped { therapy, reason } => format!(
+            "{} not eligible ({})",
+            name(therapy),
+            match reason {
+                Ineligible::Antigen => "target antigen lost",
+                Ineligible::Age => "age",
+            }
+        ),
+        Note::Response {
+            therapy,
+            mrd_negative,
+        } => format!(
+            "response to {} (MRD-{})",
+            name(therapy),
+            if mrd_negative { "negative" } else { "positive" }
+        ),
+        Note::NoResponse { therapy } => format!("{} failed", name(therapy)),
+        Note::TransplantPlanned { at } => format!("HCT planned for day {at}"),
+        Note::TransplantNotPlanned { eligible: false } => {
+            "no HCT: not eligible (donor, fitness, age or transplants so far)".into()
+        }
+        Note::TransplantNotPlanned { eligible: true } => "no HCT: never reached".into(),
+        Note::BecameIneligible => "became ineligible; moves on".into(),
+        Note::TransplantDeathAt(at) => format!("transplant-related death at day {at}"),
+        Note::RelapseBurden(b) => format!("relapse burden {}", b.label()),
+        Note::Supportive => "best supportive care".into(),
+    }
+}
+
+fn describe_outcome(o: &Outcome) -> String {
+    let end = match o.death {
+        Some(c) => format!("died ({}) at day {}", c.label(), o.end),
+        None => format!("alive at day {} (censored)", o.end),
+    };
+    let efs = if o.efs_event {
+        format!("EFS event at day {}", o.efs)
+    } else {
+        "no EFS event".into()
+    };
+    format!(
+        "{end}; {efs}; lines {}, relapses {}, transplants {}",
+        o.lines, o.relapses, o.transplants
+    )
+}
+
+/// Traces `patients` patients under the strategies `strategies` (indices).
+pub fn trace(model: &Model, seed: u64, patients: u64, strategies: &[usize]) -> Vec<TraceRow> {
+    let run = RunKey::new(seed);
+    let mut ws = Workspace::new(model);
+    let mut rows = Vec::new();
+    for patient in 0..patients {
+        let attrs = ws.attributes(model, run, patient);
+        for &s in strategies {
+            let name = model.strategies[s].name.clone();
+            let row = |day: f64, kind, what| TraceRow {
+                patient,
+                strategy: name.clone(),
+                day,
+                kind,
+                what,
+            };
+            rows.push(row(0.0, "patient", describe_attributes(&attrs)));
+            let mut rec = Recorder::default();
+            let outcome = simulate(model, s, run, patient, &attrs, &mut ws, &mut rec);
+            for (t, item) in rec.items {
+                rows.push(match item {
+                    Item::Event(e) => row(t.get(), "event", describe_event(e)),
+                    Item::Note(n) => row(t.get(), "note", describe_note(model, n)),
+                });
+            }
+            rows.push(row(
+                outcome.end.get(),
+                "outcome",
+                describe_outcome(&outcome),
+            ));
+        }
+    }
+    rows
+}
+
+/// Human-readable rendering, grouped by patient and strategy.
+pub fn to_text(rows: &[TraceRow]) -> String {
+    let mut out = String::new();
+    let mut current: Option<(u64, &str)> = None;
+    for r in rows {
+        if current != Some((r.patient, r.strategy.as_str())) {
+            current = Some((r.patient, r.strategy.as_str()));
+            out.push_str(&format!(
+                "\npatient {} | strategy {}\n",
+                r.patient, r.strategy
+            ));
+        }
+        let indent = if r.kind == "note" { "    " } else { "  " };
+        match r.kind {
+            "patient" => out.push_str(&format!("  attributes: {}\n", r.what)),
+            "outcome" => out.push_str(&format!("  => {}\n", r.what)),
+            _ => out.push_str(&format!("{indent}day {:>9.2}  {}\n", r.day, r.what)),
+        }
+    }
+    out
+}
+
+/// CSV rendering: `patient, strategy, day, kind, what`.
+///
+/// # Errors
+/// A CSV writer error (never expected for in-memory output).
+pub fn to_csv(rows: &[TraceRow]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["patient", "strategy", "day", "kind", "what"])?;
+    for r in rows {
+        w.write_record([
+            r.patient.to_string(),
+            r.strategy.clone(),
+            format!("{:.4}", r.day),
+            r.kind.to_string(),
+            r.what.clone(),
+        ])?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
+}

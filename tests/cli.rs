@@ -1,0 +1,383 @@
+//! The binary on good and bad input.
+//!
+//! Every bad input must give a clear error naming what is wrong, exit with status 2 (a panic
+//! would be 101), and leave no output file behind.
+
+use crate::common::*;
+use std::path::Path;
+
+/// Runs `allseq run <scenario> --out <dir>/out` and checks it failed cleanly; returns stderr.
+fn fails(scenario: &Path, extra: &[&str], dir: &Path) -> String {
+    let out = dir.join("out");
+    let mut args = vec![
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let o = allseq(&args);
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "expected a clean failure, got {:?}: {err}",
+        o.status
+    );
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.lines().count() <= 3,
+        "one short paragraph expected: {err}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "partial output left: {leftovers:?}");
+    err
+}
+
+/// Writes the adult scenario with one edit and expects an error at the edited line naming
+/// `field`, with `message` in it.
+fn bad_value(from: &str, to: &str, field: &str, message: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = edit(&adult_text(), from, to);
+    let line = line_of(&text, to.lines().last().unwrap());
+    let path = write(dir.path(), "bad.toml", &text);
+    let err = fails(&path, &[], dir.path());
+    let at = format!("bad.toml:{line}:");
+    assert!(err.contains(&at), "expected `{at}` in: {err}");
+    assert!(
+        err.contains(&format!("`{field}`")),
+        "expected field `{field}` in: {err}"
+    );
+    assert!(err.contains(message), "expected `{message}` in: {err}");
+}
+
+#[test]
+fn default_scenario_runs_and_writes_three_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let o = allseq(&[
+        "run",
+        adult().to_str().unwrap(),
+        "--patients",
+        "2000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        stdout.contains("blinatumomab_first") && stdout.contains("median OS"),
+        "{stdout}"
+    );
+    let mut names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["manifest.json", "summary.csv", "survival.csv"]);
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let header = summary.lines().next().unwrap();
+    for col in [
+        "strategy",
+        "patients",
+        "median_os_months",
+        "os_12m",
+        "os_24m",
+        "os_60m",
+        "median_efs_months",
+        "efs_12m",
+        "mean_ly",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == col),
+            "summary.csv lacks {col}"
+        );
+    }
+    assert!(header.starts_with("strategy,"));
+    assert_eq!(summary.lines().count(), 3, "header + one row per strategy");
+    let survival = std::fs::read_to_string(out.join("survival.csv")).unwrap();
+    assert!(survival.starts_with("strategy,month,os,efs\n"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    for key in [
+        "allseq_version",
+        "git_commit",
+        "scenario",
+        "scenario_sha256",
+        "seed",
+        "patients",
+        "threads",
+        "started",
+        "finished",
+    ] {
+        assert!(manifest.get(key).is_some(), "manifest lacks {key}");
+    }
+    assert_eq!(manifest["patients"], 2000);
+    assert_eq!(manifest["scenario_sha256"].as_str().unwrap().len(), 64);
+    // No temporary files left next to the results.
+    assert!(
+        std::fs::read_dir(&out).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with('.'))
+    );
+}
+
+#[test]
+fn missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(&dir.path().join("nope.toml"), &[], dir.path());
+    assert!(
+        err.contains("cannot read scenario file") && err.contains("nope.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn invalid_toml_shows_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = edit(&adult_text(), "seed = 20261122", "seed = 20261122 oops");
+    let line = line_of(&text, "oops");
+    let path = write(dir.path(), "bad.toml", &text);
+    let err = fails(&path, &[], dir.path());
+    // Line and column of the first character toml cannot read (the value that ran on).
+    assert!(err.contains(&format!("bad.toml:{line}:8:")), "{err}");
+    assert!(
+        err.contains("seed = 20261122 oops"),
+        "the offending line is shown: {err}"
+    );
+}
+
+#[test]
+fn unknown_field() {
+    bad_value(
+        "kind = \"antibody\"",
+        "kind = \"antibody\"\ncolour = \"blue\"",
+        "therapies.blinatumomab.colour",
+        "unknown field `colour`",
+    );
+}
+
+#[test]
+fn unknown_field_inside_a_distribution() {
+    bad_value(
+        "shape = 1.2, scale = 9.47,",
+        "shape = 1.2, scal = 9.47,",
+        "therapies.blinatumomab.relapse.uncured.scal",
+        "unknown field `scal`",
+    );
+}
+
+#[test]
+fn missing_required_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = edit(&adult_text(), "mrd_negative = 0.76\n", "");
+    let path = write(dir.path(), "bad.toml", &text);
+    let err = fails(&path, &[], dir.path());
+    assert!(err.contains("missing field `mrd_negative`"), "{err}");
+    assert!(err.contains("therapies.blinatumomab"), "{err}");
+}
+
+#[test]
+fn probability_outside_unit_interval() {
+    bad_value(
+        "manufacturing_failure = 0.076",
+        "manufacturing_failure = 1.5",
+        "therapies.cd19_car_t.manufacturing_failure",
+        "must be a probability in [0, 1] (got 1.5)",
+    );
+}
+
+#[test]
+fn probability_inside_a_split() {
+    bad_value(
+        "cd22 = { high = 0.97, partial = 0.03, negative = 0.0 }",
+        "cd22 = { high = 0.97, partial = -0.03, negative = 0.06 }",
+        "population.cd22.partial",
+        "must be a probability",
+    );
+}
+
+#[test]
+fn split_not_summing_to_one() {
+    bad_value(
+        "cd22 = { high = 0.97, partial = 0.03, negative = 0.0 }",
+        "cd22 = { high = 0.97, partial = 0.13, negative = 0.0 }",
+        "population.cd22",
+        "must sum to 1",
+    );
+}
+
+#[test]
+fn negative_duration() {
+    bad_value(
+        "apheresis_days = 7",
+        "apheresis_days = -7",
+        "therapies.cd19_car_t.apheresis_days",
+        "must be a finite number >= 0 (got -7)",
+    );
+}
+
+#[test]
+fn negative_distribution_parameter() {
+    bad_value(
+        "median = 36.0, sigma = 0.35",
+        "median = 36.0, sigma = -0.35",
+        "therapies.cd19_car_t.manufacturing.sigma",
+        "must be a finite number > 0 (got -0.35)",
+    );
+}
+
+#[test]
+fn nan_duration() {
+    bad_value(
+        "cycle_days = 42",
+        "cycle_days = nan",
+        "therapies.blinatumomab.cycle_days",
+        "(got NaN)",
+    );
+}
+
+#[test]
+fn nan_inside_a_nested_distribution() {
+    bad_value(
+        "shape = 1.2, scale = 9.47,",
+        "shape = 1.2, scale = nan,",
+        "therapies.blinatumomab.relapse.uncured.scale",
+        "(got NaN)",
+    );
+}
+
+#[test]
+fn unknown_distribution() {
+    bad_value(
+        "dist = \"lognormal\", median = 36.0",
+        "dist = \"lognormale\", median = 36.0",
+        "therapies.cd19_car_t.manufacturing.dist",
+        "unknown distribution `lognormale`",
+    );
+}
+
+#[test]
+fn strategy_naming_an_undefined_therapy() {
+    let text = adult_text();
+    let first_line = "    { therapies = [\"cd19_car_t\"] },\n]\nconsolidation = { therapy = \"allo_hct\", after = [\"blinatumomab\"] }\nsupportive = \"bsc\"\n\n[[strategies]]\nname = \"car_t_first\"";
+    assert!(text.contains(first_line));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = text.replacen("[\"cd19_car_t\"] },\n]", "[\"cd19_cart\"] },\n]", 1);
+    let line = line_of(&bad, "cd19_cart");
+    let path = write(dir.path(), "bad.toml", &bad);
+    let err = fails(&path, &[], dir.path());
+    assert!(err.contains(&format!("bad.toml:{line}:")), "{err}");
+    assert!(
+        err.contains("`strategies[0].lines[1].therapies[0]`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("names therapy `cd19_cart`, which the scenario does not define"),
+        "{err}"
+    );
+}
+
+#[test]
+fn empty_strategy_list() {
+    let text = adult_text();
+    let cut = text.find("[[strategies]]").unwrap();
+    let text = edit(
+        &text[..cut],
+        "horizon = \"lifetime\"",
+        "horizon = \"lifetime\"\nstrategies = []",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "bad.toml", &text);
+    let err = fails(&path, &[], dir.path());
+    assert!(
+        err.contains("`strategies`") && err.contains("defines no strategy"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("bad.toml:{}:", line_of(&text, "strategies = []"))),
+        "{err}"
+    );
+}
+
+#[test]
+fn zero_patients() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(&adult(), &["--patients", "0"], dir.path());
+    assert!(
+        err.contains("invalid --patients: must be at least 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unwritable_output_directory() {
+    // A path below a regular file cannot be created, even by root.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "plain-file", "");
+    let out = file.join("out");
+    let o = allseq(&[
+        "run",
+        adult().to_str().unwrap(),
+        "--patients",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot write output") && err.contains("plain-file/out"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn trace_shows_attributes_and_events_in_time_order() {
+    let o = allseq(&[
+        "trace",
+        adult().to_str().unwrap(),
+        "--patients",
+        "5",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        rdr.headers().unwrap(),
+        vec!["patient", "strategy", "day", "kind", "what"]
+    );
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    let mut last = (String::new(), String::new(), f64::NEG_INFINITY);
+    let mut outcomes = 0;
+    for r in &rows {
+        let key = (r[0].to_string(), r[1].to_string());
+        let day: f64 = r[2].parse().unwrap();
+        if key != (last.0.clone(), last.1.clone()) {
+            assert_eq!(
+                &r[3], "patient",
+                "each trajectory starts with the attributes"
+            );
+            last = (key.0, key.1, f64::NEG_INFINITY);
+        } else if &r[3] != "outcome" {
+            assert!(day >= last.2, "events out of time order: {r:?}");
+            last.2 = day;
+        } else {
+            outcomes += 1;
+        }
+    }
+    assert_eq!(outcomes, 5 * 2, "one outcome per patient and strategy");
+    let o = allseq(&["trace", adult().to_str().unwrap(), "--strategy", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no strategy `nope`"));
+}

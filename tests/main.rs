@@ -1,0 +1,11 @@
+//! Integration tests, one binary (faster to link than one per file).
+//!
+//! - `cli`: the binary's behaviour on good and bad input (exit codes, messages, no partial output).
+//! - `determinism`: byte-identical outputs across threads and chunk sizes; common random numbers.
+//! - `engine`: whole-engine results against closed forms.
+
+mod common;
+
+mod cli;
+mod determinism;
+mod engine;
