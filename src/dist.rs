@@ -275,6 +275,99 @@ impl Gompertz {
     }
 }
 
+/// Background mortality from a period life table: `q(x)`, the probability of dying within a
+/// year at age `x`, read as a constant hazard `-ln(1 - q(x))` over each year of age.
+#[derive(Debug, Clone)]
+pub struct LifeTable {
+    start_age: f64,
+    /// Hazard per year of age, from `start_age`.
+    hazards: Vec<f64>,
+    /// Cumulative hazard at `start_age + i`, i = 0..=len.
+    cumulative: Vec<f64>,
+}
+
+/// Hazard used for q = 1 (certain death within the year): finite, so sums stay finite.
+const CERTAIN_DEATH_HAZARD: f64 = 1e6;
+
+impl LifeTable {
+    /// Validated life table. # Errors: an empty table or a q outside [0, 1].
+    pub fn new(start_age: f64, q: &[f64]) -> Result<LifeTable, ParamError> {
+        if !(start_age.is_finite() && start_age >= 0.0) {
+            return Err(ParamError {
+                field: "start_age",
+                reason: format!("must be a finite number >= 0 (got {start_age})"),
+            });
+        }
+        if q.is_empty() {
+            return Err(ParamError {
+                field: "annual_death_probability",
+                reason: "must list at least one age".into(),
+            });
+        }
+        let mut hazards = Vec::with_capacity(q.len());
+        for (i, &qi) in q.iter().enumerate() {
+            if !(0.0..=1.0).contains(&qi) {
+                return Err(ParamError {
+                    field: "annual_death_probability",
+                    reason: format!("entry {i} must be a probability in [0, 1] (got {qi})"),
+                });
+            }
+            hazards.push(if qi >= 1.0 {
+                CERTAIN_DEATH_HAZARD
+            } else {
+                -(1.0 - qi).ln()
+            });
+        }
+        let mut cumulative = Vec::with_capacity(q.len() + 1);
+        cumulative.push(0.0);
+        for h in &hazards {
+            cumulative.push(cumulative.last().unwrap() + h);
+        }
+        Ok(LifeTable {
+            start_age,
+            hazards,
+            cumulative,
+        })
+    }
+
+    /// Cumulative hazard from `start_age` to `age` (ages below the table use its first entry,
+    /// ages above its last).
+    fn cumulative_hazard(&self, age: f64) -> f64 {
+        let x = age - self.start_age;
+        if x <= 0.0 {
+            return x * self.hazards[0];
+        }
+        let n = self.hazards.len();
+        let i = (x.floor() as usize).min(n - 1);
+        let within = x - i as f64;
+        self.cumulative[i] + within * self.hazards[i]
+    }
+
+    /// Survival `t` years beyond age `age`.
+    pub fn survival_years(&self, age: f64, t: f64) -> f64 {
+        (-(self.cumulative_hazard(age + t) - self.cumulative_hazard(age))).exp()
+    }
+
+    /// Years until death for someone aged `age` at survival level `s` in (0, 1].
+    pub fn inverse_survival_years(&self, age: f64, s: f64) -> f64 {
+        let target = self.cumulative_hazard(age) - s.ln();
+        let n = self.hazards.len();
+        // Below the table: the first hazard applies up to start_age.
+        if target <= 0.0 {
+            return target / self.hazards[0] + self.start_age - age;
+        }
+        // Largest i with cumulative[i] <= target, capped at the last entry.
+        let i = (self.cumulative.partition_point(|&c| c <= target) - 1).min(n - 1);
+        let h = self.hazards[i];
+        let x = if h > 0.0 {
+            i as f64 + (target - self.cumulative[i]) / h
+        } else {
+            f64::INFINITY
+        };
+        (self.start_age + x - age).max(0.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,6 +434,27 @@ mod tests {
         }
         let ln = TimeDist::log_normal(2.0, 0.5).unwrap().scaled(7.0);
         assert!((ln.inverse_survival(0.5).unwrap() - 14.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn life_table_inverts_and_matches_q() {
+        let t = LifeTable::new(40.0, &[0.01, 0.02, 0.5, 0.1]).unwrap();
+        // One year at age 40: survival 1 - q(40).
+        assert!((t.survival_years(40.0, 1.0) - 0.99).abs() < 1e-12);
+        assert!((t.survival_years(41.0, 2.0) - 0.98 * 0.5).abs() < 1e-12);
+        // Beyond the table the last q holds.
+        assert!((t.survival_years(50.0, 1.0) - 0.9).abs() < 1e-12);
+        for age in [30.0, 40.0, 41.5, 60.0] {
+            for s in [0.999, 0.7, 0.3, 1e-4] {
+                let y = t.inverse_survival_years(age, s);
+                assert!(
+                    (t.survival_years(age, y) - s).abs() < 1e-9,
+                    "age {age} s {s}"
+                );
+            }
+        }
+        assert!(LifeTable::new(0.0, &[1.2]).is_err());
+        assert!(LifeTable::new(0.0, &[]).is_err());
     }
 
     #[test]

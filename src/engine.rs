@@ -11,8 +11,9 @@
 //! every process the strategies share.
 
 use crate::model::{
-    Burden, CarT, Cd22, CycleTherapy, Horizon, MAX_THERAPIES, Model, Process, Strategy, Target,
-    TherapyId, TherapyKind,
+    Burden, CarT, Cd22, Condition, Course, Grade, Horizon, MAX_THERAPIES, Model, OddsRatios,
+    Process, RateCtx, Strategy, Target, TherapyId, TherapyKind, TherapySet, ToxKind, Toxicity,
+    apply_odds_ratio,
 };
 use crate::patient::Attributes;
 use crate::queue::{EventQueue, Phase, Track};
@@ -28,19 +29,34 @@ pub enum Cause {
     Background = 1,
     /// Died between apheresis and CAR-T infusion.
     WaitingForCarT = 2,
-    /// Transplant-related mortality.
+    /// Transplant-related mortality (infection, GVHD, organ failure after HCT).
     TransplantRelated = 3,
+    /// Cytokine release syndrome.
+    Crs = 4,
+    /// Neurotoxicity.
+    Icans = 5,
+    /// SOS/VOD.
+    Sos = 6,
+    /// Infection during chemotherapy.
+    Infection = 7,
+    /// GVHD flare on immunotherapy.
+    Gvhd = 8,
 }
 
 impl Cause {
     /// Number of causes.
-    pub const COUNT: usize = 4;
+    pub const COUNT: usize = 9;
     /// All causes, in index order.
     pub const ALL: [Cause; Cause::COUNT] = [
         Cause::Disease,
         Cause::Background,
         Cause::WaitingForCarT,
         Cause::TransplantRelated,
+        Cause::Crs,
+        Cause::Icans,
+        Cause::Sos,
+        Cause::Infection,
+        Cause::Gvhd,
     ];
 
     /// snake_case label for outputs.
@@ -50,6 +66,29 @@ impl Cause {
             Cause::Background => "background",
             Cause::WaitingForCarT => "waiting_for_car_t",
             Cause::TransplantRelated => "transplant_related",
+            Cause::Crs => "crs",
+            Cause::Icans => "icans",
+            Cause::Sos => "sos",
+            Cause::Infection => "infection",
+            Cause::Gvhd => "gvhd",
+        }
+    }
+
+    /// Death from a toxicity of treatment (not transplant-related mortality).
+    pub fn is_toxic(self) -> bool {
+        matches!(
+            self,
+            Cause::Crs | Cause::Icans | Cause::Sos | Cause::Infection | Cause::Gvhd
+        )
+    }
+
+    fn of(kind: ToxKind) -> Cause {
+        match kind {
+            ToxKind::Crs => Cause::Crs,
+            ToxKind::Icans => Cause::Icans,
+            ToxKind::Sos => Cause::Sos,
+            ToxKind::Infection => Cause::Infection,
+            ToxKind::Gvhd => Cause::Gvhd,
         }
     }
 }
@@ -59,12 +98,12 @@ impl Cause {
 pub enum Event {
     /// Start the next line of the strategy (first eligible candidate), or supportive care.
     StartLine,
-    /// End of treatment cycle `cycle` (from 1) of the current cycle-based therapy.
+    /// End of treatment cycle `cycle` (from 1) of the current course.
     CycleEnd {
         /// Cycle number, from 1.
         cycle: u32,
     },
-    /// CAR-T: T cells collected, manufacturing starts.
+    /// CAR-T: leukapheresis; manufacturing (and any bridging) starts.
     Apheresis,
     /// CAR-T: manufacturing finished.
     ManufacturingDone {
@@ -77,6 +116,18 @@ pub enum Event {
     Infusion,
     /// CAR-T: response assessment after infusion.
     ResponseAssessment,
+    /// Onset of a toxicity episode.
+    Toxicity {
+        /// Which.
+        kind: ToxKind,
+        /// How bad.
+        grade: Grade,
+    },
+    /// Onset of GVHD after a transplant.
+    Gvhd {
+        /// Chronic (else acute).
+        chronic: bool,
+    },
     /// Allogeneic HCT performed.
     Transplant,
     /// The leukemia comes back.
@@ -101,6 +152,8 @@ impl Event {
             | Event::WaitingDropout
             | Event::Infusion
             | Event::ResponseAssessment
+            | Event::Toxicity { .. }
+            | Event::Gvhd { .. }
             | Event::Transplant => Phase::Care,
         }
     }
@@ -109,10 +162,36 @@ impl Event {
 /// Why a candidate therapy was passed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ineligible {
-    /// The leukemia lacks the target antigen.
+    /// The leukemia lacks the target antigen (or has switched lineage).
     Antigen,
     /// Outside the therapy's age window.
     Age,
+    /// Over the label age, and the scenario has no trial access.
+    LabelAge,
+    /// The patient has had the therapy's maximum number of courses.
+    Courses,
+    /// The strategy's condition for this candidate does not hold.
+    Condition,
+}
+
+/// What the leukemia lost at a relapse or failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// Became CD19-negative.
+    Cd19,
+    /// Became CD22-negative.
+    Cd22,
+    /// Switched lineage (to AML): no B-lineage antigen left.
+    Lineage,
+}
+
+/// Why a remission was not consolidated with HCT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoTransplant {
+    /// The strategy's rule excludes this remission (its condition does not hold).
+    Rule,
+    /// No donor, not fit, too old, or the lifetime maximum of transplants reached.
+    NotEligible,
 }
 
 /// Something that happened while handling an event, reported to an [`Observer`] for traces.
@@ -122,8 +201,13 @@ pub enum Note {
     Started {
         /// Therapy.
         therapy: TherapyId,
-        /// Line number, from 1.
+        /// Line number in the patient's sequence, from 1.
         line: u8,
+    },
+    /// A line of the strategy was skipped: its condition does not hold.
+    LineSkipped {
+        /// Index of the line in the strategy, from 0.
+        index: usize,
     },
     /// A candidate was passed over.
     Skipped {
@@ -131,6 +215,18 @@ pub enum Note {
         therapy: TherapyId,
         /// Why.
         reason: Ineligible,
+    },
+    /// A bridging therapy started while the CAR-T product is made.
+    Bridge {
+        /// Therapy.
+        therapy: TherapyId,
+    },
+    /// Outcome of the bridge, seen at infusion.
+    BridgeResponse {
+        /// Therapy.
+        therapy: TherapyId,
+        /// Whether the burden fell to MRD level.
+        responded: bool,
     },
     /// Response (CR/CRh/CRi).
     Response {
@@ -144,33 +240,47 @@ pub enum Note {
         /// Therapy.
         therapy: TherapyId,
     },
+    /// Not enough T cells collected.
+    ApheresisFailed,
+    /// Consolidation cycles cut to respect a cap on cycles before HCT.
+    CyclesCapped {
+        /// Consolidation cycles left.
+        left: u32,
+    },
     /// Transplant scheduled in remission.
     TransplantPlanned {
         /// When.
         at: Days,
     },
-    /// Remission not consolidated: why.
-    TransplantNotPlanned {
-        /// Patient not eligible (donor, fitness, age, transplants so far).
-        eligible: bool,
-    },
+    /// Remission not consolidated.
+    NoTransplant(NoTransplant),
     /// CAR-T dropout: became ineligible (not died).
     BecameIneligible,
     /// Transplant-related death decided, at this time.
     TransplantDeathAt(Days),
-    /// Relapse with this burden.
-    RelapseBurden(Burden),
+    /// Relapse: burden and sites.
+    RelapseAt {
+        /// Marrow burden.
+        burden: Burden,
+        /// CNS involvement.
+        cns: bool,
+        /// Other extramedullary involvement.
+        extramedullary: bool,
+    },
+    /// The leukemia lost an antigen or switched lineage.
+    Escaped(Escape),
     /// Supportive care started.
     Supportive,
 }
 
-/// Receives every processed event and note; for traces. The engine calls it on the hot path,
-/// so the no-op `()` observer compiles to nothing.
+/// Receives every processed event and note, with the patient's state at that moment; for
+/// traces and for the tests that check the pathway's rules. The engine calls it on the hot
+/// path, so the no-op `()` observer compiles to nothing.
 pub trait Observer {
-    /// An event was popped and is being handled.
-    fn event(&mut self, _time: Days, _event: Event) {}
+    /// An event was popped and is about to be handled.
+    fn event(&mut self, _time: Days, _event: Event, _state: &Attributes) {}
     /// Something happened while handling it.
-    fn note(&mut self, _time: Days, _note: Note) {}
+    fn note(&mut self, _time: Days, _note: Note, _state: &Attributes) {}
 }
 
 impl Observer for () {}
@@ -190,20 +300,64 @@ pub struct Outcome {
     pub first_response: bool,
     /// ... and was MRD-negative.
     pub first_mrd_negative: bool,
+    /// Time of that response.
+    pub first_response_time: Option<Days>,
     /// Any CAR-T was started (apheresis intended).
     pub car_t_intended: bool,
     /// CAR-T cells were infused.
     pub car_t_infused: bool,
+    /// Time of the first infusion.
+    pub infusion_time: Option<Days>,
     /// A CAR-T product failed manufacturing.
     pub manufacturing_failed: bool,
     /// Died between apheresis and infusion.
     pub died_waiting: bool,
+    /// Any grade >= 3 CRS.
+    pub crs_grade3plus: bool,
+    /// Any grade >= 3 neurotoxicity.
+    pub icans_grade3plus: bool,
+    /// Any SOS/VOD.
+    pub sos: bool,
+    /// Any acute GVHD after HCT.
+    pub acute_gvhd: bool,
+    /// Any chronic GVHD after HCT.
+    pub chronic_gvhd: bool,
     /// Transplants during the strategy.
     pub transplants: u8,
     /// Relapses during the strategy.
     pub relapses: u8,
+    /// The first relapse was CD19-negative.
+    pub first_relapse_cd19_negative: bool,
     /// Lines of therapy given.
     pub lines: u8,
+}
+
+impl Outcome {
+    fn new() -> Outcome {
+        Outcome {
+            end: Days::ZERO,
+            death: None,
+            efs: Days::ZERO,
+            efs_event: false,
+            first_response: false,
+            first_mrd_negative: false,
+            first_response_time: None,
+            car_t_intended: false,
+            car_t_infused: false,
+            infusion_time: None,
+            manufacturing_failed: false,
+            died_waiting: false,
+            crs_grade3plus: false,
+            icans_grade3plus: false,
+            sos: false,
+            acute_gvhd: false,
+            chronic_gvhd: false,
+            transplants: 0,
+            relapses: 0,
+            first_relapse_cd19_negative: false,
+            lines: 0,
+        }
+    }
 }
 
 /// Reusable per-thread memory: the event queue and the stream cache. Allocated once per chunk
@@ -238,8 +392,8 @@ impl Workspace {
 enum Stage {
     /// Active disease, no therapy running (between lines).
     Between,
-    /// A cycle-based therapy is running.
-    Cycles {
+    /// A course of a cycle-based therapy is running.
+    Course {
         therapy: TherapyId,
         /// Induction cycle after which the patient responds; 0 = no response.
         responds_at: u32,
@@ -248,13 +402,24 @@ enum Stage {
         in_remission: bool,
     },
     /// In the CAR-T pipeline, from the decision to the response assessment.
-    CarT { therapy: TherapyId },
+    CarT {
+        therapy: TherapyId,
+        /// Bridging therapy given while waiting.
+        bridge: Option<TherapyId>,
+    },
     /// In remission after a therapy, nothing running.
     Remission,
     /// After allogeneic HCT.
     PostTransplant,
     /// Best supportive care.
     Supportive,
+}
+
+/// The remission being lived: which therapy induced it and its MRD status.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Remission {
+    therapy: TherapyId,
+    mrd_negative: bool,
 }
 
 /// Simulates one patient under one strategy.
@@ -280,23 +445,13 @@ pub fn simulate<O: Observer>(
         obs,
         stage: Stage::Between,
         next_line: 0,
+        current_line: 0,
         transplants: u32::from(attrs.prior_hct),
-        exposures: [0; MAX_THERAPIES],
-        out: Outcome {
-            end: Days::ZERO,
-            death: None,
-            efs: Days::ZERO,
-            efs_event: false,
-            first_response: false,
-            first_mrd_negative: false,
-            car_t_intended: false,
-            car_t_infused: false,
-            manufacturing_failed: false,
-            died_waiting: false,
-            transplants: 0,
-            relapses: 0,
-            lines: 0,
-        },
+        courses: [0; MAX_THERAPIES],
+        cycles: [0; MAX_THERAPIES],
+        received: 0,
+        remission: None,
+        out: Outcome::new(),
     };
     sim.run()
 }
@@ -304,17 +459,25 @@ pub fn simulate<O: Observer>(
 struct Sim<'a, O: Observer> {
     model: &'a Model,
     strategy: &'a Strategy,
-    /// Current attributes: burden and antigen status change along the way.
+    /// Current attributes: burden, sites and antigen status change along the way.
     attrs: Attributes,
     queue: &'a mut EventQueue<Event>,
     streams: &'a mut Streams,
     obs: &'a mut O,
     stage: Stage,
+    /// Index of the next strategy line to consider.
     next_line: usize,
+    /// Index of the strategy line being given.
+    current_line: usize,
     /// Allogeneic transplants in the patient's life (a prior HCT counts).
     transplants: u32,
-    /// Courses received, by therapy.
-    exposures: [u8; MAX_THERAPIES],
+    /// Courses started, by therapy.
+    courses: [u8; MAX_THERAPIES],
+    /// Cycles completed, by therapy.
+    cycles: [u16; MAX_THERAPIES],
+    /// Therapies received during the strategy.
+    received: TherapySet,
+    remission: Option<Remission>,
     out: Outcome,
 }
 
@@ -328,6 +491,24 @@ enum Flow {
 /// zero-time events), not a property of any scenario.
 const MAX_EVENTS: u32 = 100_000;
 
+/// Odds-ratio modifiers of a response for this patient.
+fn modified(p: f64, or: &OddsRatios, a: &Attributes) -> f64 {
+    let mut p = p;
+    if a.cns {
+        p = apply_odds_ratio(p, or.cns);
+    }
+    if a.extramedullary {
+        p = apply_odds_ratio(p, or.extramedullary);
+    }
+    if a.kmt2a {
+        p = apply_odds_ratio(p, or.kmt2a);
+    }
+    if a.ph_positive {
+        p = apply_odds_ratio(p, or.ph_positive);
+    }
+    p
+}
+
 impl<'a, O: Observer> Sim<'a, O> {
     fn run(mut self) -> Outcome {
         self.schedule_start();
@@ -335,7 +516,7 @@ impl<'a, O: Observer> Sim<'a, O> {
         while let Some(entry) = self.queue.pop() {
             handled += 1;
             assert!(handled < MAX_EVENTS, "runaway event loop");
-            self.obs.event(entry.time, entry.event);
+            self.obs.event(entry.time, entry.event, &self.attrs);
             if let Flow::Stop = self.handle(entry.time, entry.event) {
                 break;
             }
@@ -344,6 +525,10 @@ impl<'a, O: Observer> Sim<'a, O> {
             self.out.efs = self.out.end;
         }
         self.out
+    }
+
+    fn note(&mut self, t: Days, note: Note) {
+        self.obs.note(t, note, &self.attrs);
     }
 
     fn at(&mut self, t: Days, delay_days: f64, track: Track, event: Event) {
@@ -384,6 +569,22 @@ impl<'a, O: Observer> Sim<'a, O> {
             Event::WaitingDropout => self.waiting_dropout(t),
             Event::Infusion => self.infusion(t),
             Event::ResponseAssessment => self.car_t_assessment(t),
+            Event::Toxicity { kind, grade } => {
+                let severe = grade != Grade::Low;
+                match kind {
+                    ToxKind::Crs => self.out.crs_grade3plus |= severe,
+                    ToxKind::Icans => self.out.icans_grade3plus |= severe,
+                    ToxKind::Sos => self.out.sos = true,
+                    ToxKind::Infection | ToxKind::Gvhd => {}
+                }
+            }
+            Event::Gvhd { chronic } => {
+                if chronic {
+                    self.out.chronic_gvhd = true;
+                } else {
+                    self.out.acute_gvhd = true;
+                }
+            }
             Event::Transplant => self.transplant(t),
             Event::Relapse => self.relapse(t),
             Event::Death(cause) => {
@@ -404,7 +605,35 @@ impl<'a, O: Observer> Sim<'a, O> {
         self.attrs.age + t.years()
     }
 
-    fn eligible(&self, therapy: TherapyId, t: Days) -> Result<(), Ineligible> {
+    fn ctx(&self, t: Days) -> RateCtx {
+        RateCtx {
+            burden: self.attrs.burden,
+            age: self.age_at(t),
+            line: (self.attrs.salvage_line as u32 + u32::from(self.out.lines)).min(3) as u8,
+            prior_hct: self.attrs.prior_hct,
+            kmt2a: self.attrs.kmt2a,
+        }
+    }
+
+    fn holds(&self, c: &Condition, t: Days) -> bool {
+        let a = &self.attrs;
+        let age = self.age_at(t);
+        c.cd19_positive.is_none_or(|p| p != a.cd19_negative)
+            && c.cd22_positive
+                .is_none_or(|p| p == (a.cd22 != Cd22::Negative))
+            && c.min_age.is_none_or(|m| age >= m)
+            && c.max_age.is_none_or(|m| age <= m)
+            && c.cns.is_none_or(|x| x == a.cns)
+            && c.prior_hct.is_none_or(|x| x == a.prior_hct)
+            && c.min_burden.is_none_or(|b| a.burden >= b)
+            && c.max_burden.is_none_or(|b| a.burden <= b)
+            && self.received & c.received == c.received
+            && self.received & c.not_received == 0
+            && c.mrd_positive
+                .is_none_or(|p| self.remission.is_some_and(|r| r.mrd_negative != p))
+    }
+
+    fn eligible(&self, therapy: TherapyId, when: &Condition, t: Days) -> Result<(), Ineligible> {
         let th = &self.model.therapies[therapy];
         let antigen = match th.target {
             Target::Cd19 => !self.attrs.cd19_negative,
@@ -418,6 +647,15 @@ impl<'a, O: Observer> Sim<'a, O> {
         if age < th.min_age || age > th.max_age {
             return Err(Ineligible::Age);
         }
+        if age > th.label_max_age && !self.model.trial_access {
+            return Err(Ineligible::LabelAge);
+        }
+        if u32::from(self.courses[therapy]) >= th.max_courses {
+            return Err(Ineligible::Courses);
+        }
+        if !self.holds(when, t) {
+            return Err(Ineligible::Condition);
+        }
         Ok(())
     }
 
@@ -429,12 +667,27 @@ impl<'a, O: Observer> Sim<'a, O> {
     }
 
     fn start_next_line(&mut self, t: Days) {
-        while let Some(line) = self.strategy.lines.get(self.next_line) {
+        let strategy = self.strategy;
+        while let Some(line) = strategy.lines.get(self.next_line) {
+            let index = self.next_line;
             self.next_line += 1;
-            for &therapy in &line.candidates {
-                match self.eligible(therapy, t) {
-                    Ok(()) => return self.start_therapy(t, therapy),
-                    Err(reason) => self.obs.note(t, Note::Skipped { therapy, reason }),
+            if !self.holds(&line.when, t) {
+                self.note(t, Note::LineSkipped { index });
+                continue;
+            }
+            for c in &line.candidates {
+                match self.eligible(c.therapy, &c.when, t) {
+                    Ok(()) => {
+                        self.current_line = index;
+                        return self.start_therapy(t, c.therapy);
+                    }
+                    Err(reason) => self.note(
+                        t,
+                        Note::Skipped {
+                            therapy: c.therapy,
+                            reason,
+                        },
+                    ),
                 }
             }
         }
@@ -443,8 +696,7 @@ impl<'a, O: Observer> Sim<'a, O> {
 
     fn start_therapy(&mut self, t: Days, therapy: TherapyId) {
         self.out.lines += 1;
-        self.exposures[therapy] = self.exposures[therapy].saturating_add(1);
-        self.obs.note(
+        self.note(
             t,
             Note::Started {
                 therapy,
@@ -452,28 +704,14 @@ impl<'a, O: Observer> Sim<'a, O> {
             },
         );
         match &self.model.therapies[therapy].kind {
-            TherapyKind::Cycles(c) => {
-                // The course's response is decided now, from two draws: whether, and after
-                // which induction cycle.
-                let rng = self.streams.get(Process::Response(therapy).slot());
-                let responds = bernoulli(rng, c.response.get(self.attrs.burden));
-                let by_cycle_1 = bernoulli(rng, c.responders_by_cycle_1);
-                let responds_at = match (responds, by_cycle_1) {
-                    (false, _) => 0,
-                    (true, true) => 1,
-                    (true, false) => 2.min(c.induction_cycles),
-                };
-                self.stage = Stage::Cycles {
-                    therapy,
-                    responds_at,
-                    consolidation_left: c.consolidation_cycles,
-                    in_remission: false,
-                };
-                self.at(t, c.cycle_days, Track::Care, Event::CycleEnd { cycle: 1 });
-            }
+            TherapyKind::Course(c) => self.start_course(t, therapy, c),
             TherapyKind::CarT(c) => {
+                self.mark_given(therapy);
                 self.out.car_t_intended = true;
-                self.stage = Stage::CarT { therapy };
+                self.stage = Stage::CarT {
+                    therapy,
+                    bridge: None,
+                };
                 self.at(t, c.apheresis_days, Track::Care, Event::Apheresis);
             }
             TherapyKind::Hct(_) | TherapyKind::Supportive(_) => {
@@ -484,10 +722,80 @@ impl<'a, O: Observer> Sim<'a, O> {
         }
     }
 
-    fn cycle_therapy(&self, therapy: TherapyId) -> &'a CycleTherapy {
+    fn mark_given(&mut self, therapy: TherapyId) {
+        self.courses[therapy] = self.courses[therapy].saturating_add(1);
+        self.received |= 1 << therapy;
+    }
+
+    /// Response probability of a course-based therapy for this patient now.
+    fn course_response(&self, t: Days, therapy: TherapyId, c: &Course) -> f64 {
+        let base = if self.courses[therapy] > 1 {
+            c.retreatment_response
+        } else {
+            c.response
+        };
+        modified(base.eval(&self.ctx(t)), &c.odds_ratios, &self.attrs)
+    }
+
+    fn start_course(&mut self, t: Days, therapy: TherapyId, c: &'a Course) {
+        self.mark_given(therapy);
+        // The course's response is decided now, from two draws: whether, and after which
+        // induction cycle.
+        let p = self.course_response(t, therapy, c);
+        let rng = self.streams.get(Process::Response(therapy).slot());
+        let responds = bernoulli(rng, p);
+        let by_cycle_1 = bernoulli(rng, c.responders_by_cycle_1);
+        let responds_at = match (responds, by_cycle_1) {
+            (false, _) => 0,
+            (true, true) => 1,
+            (true, false) => 2.min(c.induction_cycles),
+        };
+        self.stage = Stage::Course {
+            therapy,
+            responds_at,
+            consolidation_left: c.consolidation_cycles,
+            in_remission: false,
+        };
+        self.at(t, c.cycle_days, Track::Care, Event::CycleEnd { cycle: 1 });
+        self.schedule_toxicities(t, therapy, &c.toxicities);
+    }
+
+    /// Draws each toxicity's grade (one uniform each, nested thresholds) and schedules the
+    /// episodes. Episodes are on the fixed track: once a course has caused one, a later change
+    /// of plan does not undo it.
+    fn schedule_toxicities(&mut self, t: Days, therapy: TherapyId, list: &'a [Toxicity]) {
+        let ctx = self.ctx(t);
+        for tox in list {
+            let u = uniform(self.streams.get(Process::Toxicity(therapy).slot()));
+            let grade = if u < tox.fatal.eval(&ctx) {
+                Grade::Fatal
+            } else if u < tox.grade3plus.eval(&ctx) {
+                Grade::Severe
+            } else if u < tox.any_grade.eval(&ctx) {
+                Grade::Low
+            } else {
+                continue;
+            };
+            self.episode(t, tox.kind, grade, tox.onset_days, tox.duration_days);
+        }
+    }
+
+    fn episode(&mut self, t: Days, kind: ToxKind, grade: Grade, onset: f64, duration: f64) {
+        self.at(t, onset, Track::Fixed, Event::Toxicity { kind, grade });
+        if grade == Grade::Fatal {
+            self.at(
+                t,
+                onset + duration,
+                Track::Fixed,
+                Event::Death(Cause::of(kind)),
+            );
+        }
+    }
+
+    fn course(&self, therapy: TherapyId) -> &'a Course {
         match &self.model.therapies[therapy].kind {
-            TherapyKind::Cycles(c) => c,
-            _ => unreachable!("cycle events only for cycle therapies"),
+            TherapyKind::Course(c) => c,
+            _ => unreachable!("course events only for course-based therapies"),
         }
     }
 
@@ -498,15 +806,15 @@ impl<'a, O: Observer> Sim<'a, O> {
         }
     }
 
-    fn current_car_t(&self) -> TherapyId {
+    fn current_car_t(&self) -> (TherapyId, Option<TherapyId>) {
         match self.stage {
-            Stage::CarT { therapy } => therapy,
+            Stage::CarT { therapy, bridge } => (therapy, bridge),
             s => unreachable!("CAR-T event in stage {s:?}"),
         }
     }
 
     fn cycle_end(&mut self, t: Days, cycle: u32) {
-        let Stage::Cycles {
+        let Stage::Course {
             therapy,
             responds_at,
             consolidation_left,
@@ -515,62 +823,93 @@ impl<'a, O: Observer> Sim<'a, O> {
         else {
             unreachable!("cycle end in stage {:?}", self.stage)
         };
-        let c = self.cycle_therapy(therapy);
+        self.cycles[therapy] = self.cycles[therapy].saturating_add(1);
+        let c = self.course(therapy);
         let next = Event::CycleEnd { cycle: cycle + 1 };
+        let mut left = consolidation_left;
         if in_remission {
-            // A consolidation cycle ended.
-            let left = consolidation_left - 1;
-            if left > 0 {
-                self.stage = Stage::Cycles {
-                    therapy,
-                    responds_at,
-                    consolidation_left: left,
-                    in_remission,
-                };
-                self.at(t, c.cycle_days, Track::Care, next);
-            } else {
-                self.stage = Stage::Remission;
-            }
+            left -= 1;
         } else if cycle == responds_at {
-            self.stage = if consolidation_left > 0 {
-                Stage::Cycles {
-                    therapy,
-                    responds_at,
-                    consolidation_left,
-                    in_remission: true,
-                }
-            } else {
-                Stage::Remission
-            };
-            if consolidation_left > 0 {
-                self.at(t, c.cycle_days, Track::Care, next);
+            let planned =
+                self.enter_remission(t, therapy, c.mrd_negative, c.mrd_positive_relapse_hr);
+            if planned {
+                left = self.cap_before_transplant(t, therapy, left);
             }
-            self.enter_remission(t, therapy, c.mrd_negative, c.mrd_positive_relapse_hr);
         } else if cycle >= c.induction_cycles {
-            self.obs.note(t, Note::NoResponse { therapy });
-            self.line_failed(t);
+            self.note(t, Note::NoResponse { therapy });
+            return self.line_failed(t, Some(therapy));
         } else {
             self.at(t, c.cycle_days, Track::Care, next);
+            return;
+        }
+        // In remission: consolidation cycles, if any are left.
+        if left > 0 {
+            self.stage = Stage::Course {
+                therapy,
+                responds_at,
+                consolidation_left: left,
+                in_remission: true,
+            };
+            self.at(t, c.cycle_days, Track::Care, next);
+        } else {
+            self.stage = Stage::Remission;
         }
     }
 
-    /// The current line did not work: record first-line failure, go to the next line.
-    fn line_failed(&mut self, t: Days) {
+    /// Consolidation cycles allowed before a planned transplant (e.g. at most 2 inotuzumab
+    /// cycles in all, because SOS risk grows with cycles: evidence G6).
+    fn cap_before_transplant(&mut self, t: Days, therapy: TherapyId, left: u32) -> u32 {
+        let cap = self
+            .strategy
+            .consolidation
+            .as_ref()
+            .and_then(|r| r.max_cycles_before[therapy]);
+        match cap {
+            Some(cap) => {
+                let allowed = cap.saturating_sub(u32::from(self.cycles[therapy]));
+                if allowed < left {
+                    self.note(t, Note::CyclesCapped { left: allowed });
+                }
+                left.min(allowed)
+            }
+            None => left,
+        }
+    }
+
+    /// The current line did not work: record first-line failure, apply antigen escape under
+    /// the therapy's pressure, go to the next line.
+    fn line_failed(&mut self, t: Days, pressure: Option<TherapyId>) {
         if self.out.lines == 1 {
             // Treatment failure of the first line is an EFS event at time 0 (the ELIANA and
             // TOWER convention: EFS counts induction failure from day 1).
             self.efs_event(Days::ZERO);
         }
+        if let Some(therapy) = pressure
+            && let Some(e) = self.model.therapies[therapy].escape()
+        {
+            let p = e.cd19_at_failure.eval(&self.ctx(t));
+            if bernoulli(self.streams.get(Process::Escape(therapy).slot()), p)
+                && !self.attrs.cd19_negative
+            {
+                self.attrs.cd19_negative = true;
+                self.note(t, Note::Escaped(Escape::Cd19));
+            }
+        }
         self.stage = Stage::Between;
         self.at_time(t, Track::Care, Event::StartLine);
     }
 
-    fn enter_remission(&mut self, t: Days, therapy: TherapyId, p_mrd_negative: f64, hr: f64) {
-        let mrd_negative = bernoulli(
-            self.streams.get(Process::Mrd(therapy).slot()),
-            p_mrd_negative,
-        );
-        self.obs.note(
+    /// Enters remission after `therapy`; returns whether a transplant was planned.
+    fn enter_remission(
+        &mut self,
+        t: Days,
+        therapy: TherapyId,
+        p_mrd_negative: crate::model::Rate,
+        hr: f64,
+    ) -> bool {
+        let p = p_mrd_negative.eval(&self.ctx(t));
+        let mrd_negative = bernoulli(self.streams.get(Process::Mrd(therapy).slot()), p);
+        self.note(
             t,
             Note::Response {
                 therapy,
@@ -580,10 +919,15 @@ impl<'a, O: Observer> Sim<'a, O> {
         if self.out.lines == 1 {
             self.out.first_response = true;
             self.out.first_mrd_negative = mrd_negative;
+            self.out.first_response_time = Some(t);
         }
         self.attrs.burden = Burden::MrdOnly;
+        self.remission = Some(Remission {
+            therapy,
+            mrd_negative,
+        });
         let relapse = match &self.model.therapies[therapy].kind {
-            TherapyKind::Cycles(c) => &c.relapse,
+            TherapyKind::Course(c) => &c.relapse,
             TherapyKind::CarT(c) => &c.relapse,
             _ => unreachable!("only lines of therapy induce remission"),
         };
@@ -593,15 +937,19 @@ impl<'a, O: Observer> Sim<'a, O> {
         if let Some(d) = delay {
             self.at(t, d.get(), Track::Disease, Event::Relapse);
         }
-        self.plan_transplant(t, therapy);
+        self.plan_transplant(t, therapy)
     }
 
-    fn plan_transplant(&mut self, t: Days, after: TherapyId) {
+    fn plan_transplant(&mut self, t: Days, after: TherapyId) -> bool {
         let Some(rule) = &self.strategy.consolidation else {
-            return;
+            return false;
         };
-        if !rule.after[after] {
-            return;
+        let Some(own) = &rule.after[after] else {
+            return false;
+        };
+        if !self.holds(&rule.when, t) || !self.holds(own, t) {
+            self.note(t, Note::NoTransplant(NoTransplant::Rule));
+            return false;
         }
         let TherapyKind::Hct(h) = &self.model.therapies[rule.hct].kind else {
             unreachable!("consolidation therapy is a transplant")
@@ -611,19 +959,17 @@ impl<'a, O: Observer> Sim<'a, O> {
             && self.age_at(t) <= h.max_age
             && self.transplants < h.max_transplants;
         if !eligible {
-            self.obs
-                .note(t, Note::TransplantNotPlanned { eligible: false });
-            return;
+            self.note(t, Note::NoTransplant(NoTransplant::NotEligible));
+            return false;
         }
         let rng = self.streams.get(Process::Transplant(rule.hct).slot());
         match h.time_to_transplant.sample(rng) {
             Some(d) => {
-                self.obs.note(t, Note::TransplantPlanned { at: t + d });
+                self.note(t, Note::TransplantPlanned { at: t + d });
                 self.at(t, d.get(), Track::Care, Event::Transplant);
+                true
             }
-            None => self
-                .obs
-                .note(t, Note::TransplantNotPlanned { eligible: true }),
+            None => false,
         }
     }
 
@@ -635,30 +981,98 @@ impl<'a, O: Observer> Sim<'a, O> {
         let TherapyKind::Hct(h) = &self.model.therapies[hct].kind else {
             unreachable!("consolidation therapy is a transplant")
         };
+        let Some(remission) = self.remission else {
+            unreachable!("transplant outside remission (a relapse cancels it)")
+        };
         // The transplant replaces what was running and the relapse clock of the remission.
         self.queue.cancel(Track::Care);
         self.queue.cancel(Track::Disease);
+        let earlier = self.transplants;
+        let ctx = self.ctx(t);
         self.transplants += 1;
         self.out.transplants = self.out.transplants.saturating_add(1);
         self.attrs.prior_hct = true;
-        self.exposures[hct] = self.exposures[hct].saturating_add(1);
+        self.mark_given(hct);
         self.stage = Stage::PostTransplant;
+
+        // Toxicity of the transplant, four draws in a fixed order: SOS, SOS fatality, acute
+        // and chronic GVHD.
+        let rng = self.streams.get(Process::Toxicity(hct).slot());
+        let (u_sos, u_sos_fatal, u_agvhd, u_cgvhd) =
+            (uniform(rng), uniform(rng), uniform(rng), uniform(rng));
+        let mut trm = if earlier > 0 { h.trm_second } else { h.trm };
+        // SOS/VOD when the remission came from a therapy with hepatic toxicity at HCT
+        // (inotuzumab: evidence G1-G6).
+        if let TherapyKind::Course(c) = &self.model.therapies[remission.therapy].kind
+            && let Some(sos) = &c.hct_sos
+        {
+            let mut p = sos.probability.eval(&ctx);
+            if u32::from(self.cycles[remission.therapy]) > sos.cycles_above {
+                p = apply_odds_ratio(p, sos.cycles_odds_ratio);
+            }
+            if earlier > 0 {
+                p = apply_odds_ratio(p, sos.prior_hct_odds_ratio);
+            }
+            if u_sos < p {
+                if u_sos_fatal < sos.fatal {
+                    self.episode(
+                        t,
+                        ToxKind::Sos,
+                        Grade::Fatal,
+                        sos.onset_days,
+                        sos.duration_days,
+                    );
+                    return;
+                }
+                self.episode(
+                    t,
+                    ToxKind::Sos,
+                    Grade::Severe,
+                    sos.onset_days,
+                    sos.duration_days,
+                );
+                trm = trm.max(h.trm_after_sos);
+            }
+        }
+        if u_agvhd < h.acute_gvhd.probability {
+            self.at(
+                t,
+                h.acute_gvhd.onset_days,
+                Track::Fixed,
+                Event::Gvhd { chronic: false },
+            );
+        }
+        if u_cgvhd < h.chronic_gvhd.probability {
+            self.at(
+                t,
+                h.chronic_gvhd.onset_days,
+                Track::Fixed,
+                Event::Gvhd { chronic: true },
+            );
+        }
         let rng = self.streams.get(Process::Transplant(hct).slot());
-        let trm = bernoulli(rng, h.trm);
+        let dies = bernoulli(rng, trm);
         let trm_delay = h.trm_time.sample(rng);
-        if let (true, Some(d)) = (trm, trm_delay) {
+        if let (true, Some(d)) = (dies, trm_delay) {
             // Transplant-related death pre-empts relapse: a patient who will die of the
             // transplant is not also given a relapse time.
-            self.obs.note(t, Note::TransplantDeathAt(t + d));
+            self.note(t, Note::TransplantDeathAt(t + d));
             self.at(
                 t,
                 d.get(),
                 Track::Fixed,
                 Event::Death(Cause::TransplantRelated),
             );
-        } else if let Some(d) = h
+            return;
+        }
+        let hr = if remission.mrd_negative {
+            1.0
+        } else {
+            h.mrd_positive_relapse_hr
+        };
+        if let Some(d) = h
             .relapse
-            .sample(self.streams.get(Process::Relapse(hct).slot()))
+            .sample_hr(self.streams.get(Process::Relapse(hct).slot()), hr)
         {
             self.at(t, d.get(), Track::Disease, Event::Relapse);
         }
@@ -669,19 +1083,62 @@ impl<'a, O: Observer> Sim<'a, O> {
         self.efs_event(t);
         // Whatever was planned for the remission (cycles, a transplant) stops.
         self.queue.cancel(Track::Care);
-        let u = uniform(self.streams.get(Process::Disease.slot()));
-        self.attrs.burden = Burden::ALL[self.model.population.relapse_burden.pick(u)];
-        self.obs.note(t, Note::RelapseBurden(self.attrs.burden));
+        // Antigen escape under the therapy that induced the remission (three draws, always).
+        if let Some(r) = self.remission
+            && let Some(e) = self.model.therapies[r.therapy].escape()
+        {
+            let ctx = self.ctx(t);
+            let rng = self.streams.get(Process::Escape(r.therapy).slot());
+            let (u_switch, u19, u22) = (uniform(rng), uniform(rng), uniform(rng));
+            if u_switch < e.lineage_switch.eval(&ctx) {
+                self.attrs.cd19_negative = true;
+                self.attrs.cd22 = Cd22::Negative;
+                self.note(t, Note::Escaped(Escape::Lineage));
+            } else {
+                if u19 < e.cd19_at_relapse.eval(&ctx) && !self.attrs.cd19_negative {
+                    self.attrs.cd19_negative = true;
+                    self.note(t, Note::Escaped(Escape::Cd19));
+                }
+                if u22 < e.cd22_at_relapse.eval(&ctx) && self.attrs.cd22 != Cd22::Negative {
+                    self.attrs.cd22 = Cd22::Negative;
+                    self.note(t, Note::Escaped(Escape::Cd22));
+                }
+            }
+        }
+        if self.out.relapses == 1 {
+            self.out.first_relapse_cd19_negative = self.attrs.cd19_negative;
+        }
+        let pop = &self.model.population;
+        let rng = self.streams.get(Process::Disease.slot());
+        let (u_burden, u_cns, u_emd) = (uniform(rng), uniform(rng), uniform(rng));
+        self.attrs.burden = Burden::ALL[pop.relapse_burden.pick(u_burden)];
+        self.attrs.cns = u_cns < pop.relapse_cns;
+        self.attrs.extramedullary = u_emd < pop.relapse_extramedullary;
+        self.note(
+            t,
+            Note::RelapseAt {
+                burden: self.attrs.burden,
+                cns: self.attrs.cns,
+                extramedullary: self.attrs.extramedullary,
+            },
+        );
+        self.remission = None;
         self.stage = Stage::Between;
         self.at_time(t, Track::Care, Event::StartLine);
     }
 
     fn apheresis(&mut self, t: Days) {
-        let therapy = self.current_car_t();
+        let (therapy, _) = self.current_car_t();
         let c = self.car_t(therapy);
+        // Three draws in a fixed order: collection, failure, manufacturing time.
         let rng = self.streams.get(Process::Manufacturing(therapy).slot());
+        let collected = bernoulli(rng, c.apheresis_success);
         let failed = bernoulli(rng, c.manufacturing_failure);
         let made = c.manufacturing.sample(rng);
+        if !collected {
+            self.note(t, Note::ApheresisFailed);
+            return self.line_failed(t, None);
+        }
         if let Some(d) = made {
             self.at(t, d.get(), Track::Care, Event::ManufacturingDone { failed });
         }
@@ -689,15 +1146,30 @@ impl<'a, O: Observer> Sim<'a, O> {
         if let Some(d) = c.waiting_dropout.sample(rng) {
             self.at(t, d.get(), Track::Care, Event::WaitingDropout);
         }
+        // Bridging: the first eligible bridge of the line, given while the product is made.
+        let line = &self.strategy.lines[self.current_line];
+        for b in &line.bridge {
+            if self.eligible(b.therapy, &b.when, t).is_ok() {
+                self.mark_given(b.therapy);
+                self.stage = Stage::CarT {
+                    therapy,
+                    bridge: Some(b.therapy),
+                };
+                self.note(t, Note::Bridge { therapy: b.therapy });
+                let course = self.course(b.therapy);
+                self.schedule_toxicities(t, b.therapy, &course.toxicities);
+                break;
+            }
+        }
     }
 
     fn manufacturing_done(&mut self, t: Days, failed: bool) {
-        let therapy = self.current_car_t();
+        let (therapy, _) = self.current_car_t();
         if failed {
             self.out.manufacturing_failed = true;
             self.queue.cancel(Track::Care);
-            self.obs.note(t, Note::NoResponse { therapy });
-            self.line_failed(t);
+            self.note(t, Note::NoResponse { therapy });
+            self.line_failed(t, None);
         } else {
             let ld = self.car_t(therapy).lymphodepletion_days;
             self.at(t, ld, Track::Care, Event::Infusion);
@@ -705,7 +1177,7 @@ impl<'a, O: Observer> Sim<'a, O> {
     }
 
     fn waiting_dropout(&mut self, t: Days) {
-        let therapy = self.current_car_t();
+        let (therapy, _) = self.current_car_t();
         let c = self.car_t(therapy);
         self.queue.cancel(Track::Care);
         let died = bernoulli(
@@ -716,30 +1188,49 @@ impl<'a, O: Observer> Sim<'a, O> {
             self.out.died_waiting = true;
             self.at_time(t, Track::Fixed, Event::Death(Cause::WaitingForCarT));
         } else {
-            self.obs.note(t, Note::BecameIneligible);
-            self.line_failed(t);
+            self.note(t, Note::BecameIneligible);
+            self.line_failed(t, None);
         }
     }
 
     fn infusion(&mut self, t: Days) {
-        let therapy = self.current_car_t();
+        let (therapy, bridge) = self.current_car_t();
         // The wait is over: the pending dropout no longer applies.
         self.queue.cancel(Track::Care);
         self.out.car_t_infused = true;
-        let days = self.car_t(therapy).assessment_days;
-        self.at(t, days, Track::Care, Event::ResponseAssessment);
+        self.out.infusion_time.get_or_insert(t);
+        if let Some(b) = bridge {
+            // A bridge that worked brings the burden at infusion down to MRD level, which
+            // lowers CRS/ICANS and raises CAR-T response (evidence B5, F4, F16).
+            let course = self.course(b);
+            let p = self.course_response(t, b, course);
+            let responded = bernoulli(self.streams.get(Process::Response(b).slot()), p);
+            if responded {
+                self.attrs.burden = Burden::MrdOnly;
+            }
+            self.note(
+                t,
+                Note::BridgeResponse {
+                    therapy: b,
+                    responded,
+                },
+            );
+        }
+        let c = self.car_t(therapy);
+        self.schedule_toxicities(t, therapy, &c.toxicities);
+        self.at(t, c.assessment_days, Track::Care, Event::ResponseAssessment);
     }
 
     fn car_t_assessment(&mut self, t: Days) {
-        let therapy = self.current_car_t();
+        let (therapy, _) = self.current_car_t();
         let c = self.car_t(therapy);
-        let p = c.response.get(self.attrs.burden);
+        let p = modified(c.response.eval(&self.ctx(t)), &c.odds_ratios, &self.attrs);
         if bernoulli(self.streams.get(Process::Response(therapy).slot()), p) {
             self.stage = Stage::Remission;
             self.enter_remission(t, therapy, c.mrd_negative, c.mrd_positive_relapse_hr);
         } else {
-            self.obs.note(t, Note::NoResponse { therapy });
-            self.line_failed(t);
+            self.note(t, Note::NoResponse { therapy });
+            self.line_failed(t, Some(therapy));
         }
     }
 
@@ -748,7 +1239,7 @@ impl<'a, O: Observer> Sim<'a, O> {
             // No therapy could be given at all: a treatment failure for EFS.
             self.efs_event(Days::ZERO);
         }
-        self.obs.note(t, Note::Supportive);
+        self.note(t, Note::Supportive);
         self.stage = Stage::Supportive;
         let sid = self.strategy.supportive;
         let TherapyKind::Supportive(s) = &self.model.therapies[sid].kind else {

@@ -2,13 +2,13 @@
 //! [`crate::scenario::compile`], so every value here has passed its range checks and every
 //! distribution has its constants precomputed.
 
-use crate::dist::{Gompertz, TimeDist};
+use crate::dist::{Gompertz, LifeTable, TimeDist};
 use crate::rng::ProcessKey;
 
 /// Index of a therapy in [`Model::therapies`].
 pub type TherapyId = usize;
 
-/// Most therapies a scenario may define (exposure counts live in a fixed-size array).
+/// Most therapies a scenario may define (sets of therapies are 32-bit masks).
 pub const MAX_THERAPIES: usize = 32;
 
 /// Marrow blast burden (MODEL.md §3). Response and toxicity depend on it.
@@ -125,6 +125,25 @@ pub enum AgeDist {
     Fixed(f64),
 }
 
+/// Background (non-leukemia) mortality by attained age.
+#[derive(Debug, Clone)]
+pub enum Background {
+    /// Gompertz hazard.
+    Gompertz(Gompertz),
+    /// Period life table.
+    LifeTable(LifeTable),
+}
+
+impl Background {
+    /// Years until background death for someone aged `age`, at survival level `s` in (0, 1].
+    pub fn inverse_survival_years(&self, age: f64, s: f64) -> f64 {
+        match self {
+            Background::Gompertz(g) => g.inverse_survival_years(age, s),
+            Background::LifeTable(t) => t.inverse_survival_years(age, s),
+        }
+    }
+}
+
 /// The simulated population.
 #[derive(Debug, Clone)]
 pub struct Population {
@@ -156,8 +175,12 @@ pub struct Population {
     pub salvage_line: Split<3>,
     /// Burden at relapse.
     pub relapse_burden: Split<4>,
-    /// Background mortality hazard.
-    pub background: Gompertz,
+    /// P(CNS involvement at relapse).
+    pub relapse_cns: f64,
+    /// P(other extramedullary involvement at relapse).
+    pub relapse_extramedullary: f64,
+    /// Background mortality.
+    pub background: Background,
     /// Age by which everyone has died [years].
     pub max_age: f64,
 }
@@ -173,25 +196,252 @@ pub enum Target {
     None,
 }
 
-/// A cycle-based therapy (antibody).
+/// What a [`Rate`] may depend on: the patient's state when it is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateCtx {
+    /// Current marrow burden.
+    pub burden: Burden,
+    /// Current age [years].
+    pub age: f64,
+    /// Current salvage line (1, 2, 3 = third or later).
+    pub line: u8,
+    /// Any allo-HCT so far.
+    pub prior_hct: bool,
+    /// KMT2A rearranged.
+    pub kmt2a: bool,
+}
+
+/// A probability, constant or depending on one attribute of the patient.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rate {
+    /// The same for everyone.
+    Scalar(f64),
+    /// By marrow burden.
+    ByBurden(ByBurden),
+    /// `below` under `cut` years of age, `at_or_above` from it.
+    ByAge {
+        /// Threshold [years].
+        cut: f64,
+        /// Under the threshold.
+        below: f64,
+        /// At or above.
+        at_or_above: f64,
+    },
+    /// By salvage line 1, 2, 3+.
+    ByLine([f64; 3]),
+    /// (with, without) prior allo-HCT.
+    ByPriorHct(f64, f64),
+    /// (with, without) KMT2A rearrangement.
+    ByKmt2a(f64, f64),
+}
+
+impl Rate {
+    /// The probability for a patient in state `c`.
+    #[inline]
+    pub fn eval(&self, c: &RateCtx) -> f64 {
+        match *self {
+            Rate::Scalar(p) => p,
+            Rate::ByBurden(b) => b.get(c.burden),
+            Rate::ByAge {
+                cut,
+                below,
+                at_or_above,
+            } => {
+                if c.age < cut {
+                    below
+                } else {
+                    at_or_above
+                }
+            }
+            Rate::ByLine(p) => p[(c.line.clamp(1, 3) - 1) as usize],
+            Rate::ByPriorHct(with, without) => {
+                if c.prior_hct {
+                    with
+                } else {
+                    without
+                }
+            }
+            Rate::ByKmt2a(with, without) => {
+                if c.kmt2a {
+                    with
+                } else {
+                    without
+                }
+            }
+        }
+    }
+
+    /// Every value the rate can take.
+    pub fn values(&self) -> Vec<f64> {
+        match *self {
+            Rate::Scalar(p) => vec![p],
+            Rate::ByBurden(b) => b.0.to_vec(),
+            Rate::ByAge {
+                below, at_or_above, ..
+            } => vec![below, at_or_above],
+            Rate::ByLine(p) => p.to_vec(),
+            Rate::ByPriorHct(a, b) | Rate::ByKmt2a(a, b) => vec![a, b],
+        }
+    }
+}
+
+/// Applies an odds ratio to a probability: `odds' = odds × or`.
+#[inline]
+pub fn apply_odds_ratio(p: f64, or: f64) -> f64 {
+    if or == 1.0 || p <= 0.0 || p >= 1.0 {
+        return p;
+    }
+    let odds = p / (1.0 - p) * or;
+    odds / (1.0 + odds)
+}
+
+/// Odds ratios on a response probability (1 = no effect).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OddsRatios {
+    /// CNS disease.
+    pub cns: f64,
+    /// Other extramedullary disease.
+    pub extramedullary: f64,
+    /// KMT2A-r.
+    pub kmt2a: f64,
+    /// Ph+.
+    pub ph_positive: f64,
+}
+
+impl OddsRatios {
+    /// No modification.
+    pub const NONE: OddsRatios = OddsRatios {
+        cns: 1.0,
+        extramedullary: 1.0,
+        kmt2a: 1.0,
+        ph_positive: 1.0,
+    };
+}
+
+/// Toxicity kinds; each is also a cause of death.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ToxKind {
+    /// Cytokine release syndrome.
+    Crs = 0,
+    /// Neurotoxicity (ICANS; blinatumomab neurologic events).
+    Icans = 1,
+    /// Sinusoidal obstruction syndrome / veno-occlusive disease.
+    Sos = 2,
+    /// Infection.
+    Infection = 3,
+    /// GVHD flare on immunotherapy after a prior HCT.
+    Gvhd = 4,
+}
+
+impl ToxKind {
+    /// snake_case label.
+    pub fn label(self) -> &'static str {
+        ["crs", "icans", "sos", "infection", "gvhd"][self as usize]
+    }
+}
+
+/// Grade of a toxicity episode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grade {
+    /// Grade 1–2.
+    Low,
+    /// Grade 3 or higher, survived.
+    Severe,
+    /// Grade 5: fatal.
+    Fatal,
+}
+
+/// A toxicity of a course or infusion.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Toxicity {
+    /// Kind.
+    pub kind: ToxKind,
+    /// P(any grade).
+    pub any_grade: Rate,
+    /// P(grade >= 3).
+    pub grade3plus: Rate,
+    /// P(fatal).
+    pub fatal: Rate,
+    /// Onset after the start [days].
+    pub onset_days: f64,
+    /// Duration [days].
+    pub duration_days: f64,
+}
+
+/// Antigen escape under a therapy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Escape {
+    /// P(CD19-negative | relapse after response).
+    pub cd19_at_relapse: Rate,
+    /// P(CD19-negative | failure).
+    pub cd19_at_failure: Rate,
+    /// P(CD22-negative | relapse after response).
+    pub cd22_at_relapse: Rate,
+    /// P(lineage switch | relapse after response).
+    pub lineage_switch: Rate,
+}
+
+/// SOS/VOD at an HCT consolidating this therapy's remission.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HctSos {
+    /// Base probability.
+    pub probability: Rate,
+    /// Cycle threshold.
+    pub cycles_above: u32,
+    /// OR above the threshold.
+    pub cycles_odds_ratio: f64,
+    /// OR with an earlier HCT.
+    pub prior_hct_odds_ratio: f64,
+    /// P(fatal | SOS).
+    pub fatal: f64,
+    /// Onset after transplant [days].
+    pub onset_days: f64,
+    /// Duration [days].
+    pub duration_days: f64,
+}
+
+/// Class of a course-based therapy (labels only: the pathway is the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CourseClass {
+    /// Antibody (blinatumomab).
+    Antibody,
+    /// Antibody-drug conjugate (inotuzumab).
+    Adc,
+    /// Chemotherapy.
+    Chemotherapy,
+}
+
+/// A therapy given in courses of cycles.
 #[derive(Debug, Clone)]
-pub struct CycleTherapy {
+pub struct Course {
+    /// Class.
+    pub class: CourseClass,
     /// Cycle length [days].
     pub cycle_days: f64,
     /// Induction cycles (>= 1).
     pub induction_cycles: u32,
     /// Consolidation cycles after response.
     pub consolidation_cycles: u32,
-    /// P(response) by burden.
-    pub response: ByBurden,
+    /// P(response).
+    pub response: Rate,
+    /// P(response) at retreatment.
+    pub retreatment_response: Rate,
+    /// Response modifiers.
+    pub odds_ratios: OddsRatios,
     /// Share of responders seen after cycle 1.
     pub responders_by_cycle_1: f64,
     /// P(MRD-negative | response).
-    pub mrd_negative: f64,
+    pub mrd_negative: Rate,
     /// Time to relapse after response (MRD-negative).
     pub relapse: TimeDist,
     /// Relapse HR for MRD-positive responders.
     pub mrd_positive_relapse_hr: f64,
+    /// Toxicities per course.
+    pub toxicities: Vec<Toxicity>,
+    /// Antigen escape.
+    pub escape: Option<Escape>,
+    /// SOS at a consolidating HCT.
+    pub hct_sos: Option<HctSos>,
 }
 
 /// The CAR-T pipeline.
@@ -199,6 +449,8 @@ pub struct CycleTherapy {
 pub struct CarT {
     /// Decision to apheresis [days].
     pub apheresis_days: f64,
+    /// P(enough T cells collected).
+    pub apheresis_success: f64,
     /// Apheresis to product ready.
     pub manufacturing: TimeDist,
     /// P(manufacturing failure).
@@ -211,14 +463,31 @@ pub struct CarT {
     pub lymphodepletion_days: f64,
     /// Infusion to assessment [days].
     pub assessment_days: f64,
-    /// P(response) by burden.
-    pub response: ByBurden,
+    /// P(response).
+    pub response: Rate,
+    /// Response modifiers.
+    pub odds_ratios: OddsRatios,
     /// P(MRD-negative | response).
-    pub mrd_negative: f64,
+    pub mrd_negative: Rate,
     /// Time to relapse after response (MRD-negative).
     pub relapse: TimeDist,
     /// Relapse HR for MRD-positive responders.
     pub mrd_positive_relapse_hr: f64,
+    /// Toxicities of the infusion.
+    pub toxicities: Vec<Toxicity>,
+    /// Antigen escape.
+    pub escape: Option<Escape>,
+}
+
+/// A GVHD episode type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Gvhd {
+    /// Probability.
+    pub probability: f64,
+    /// Onset after transplant [days].
+    pub onset_days: f64,
+    /// Duration [days].
+    pub duration_days: f64,
 }
 
 /// Allogeneic HCT.
@@ -230,12 +499,22 @@ pub struct Hct {
     pub max_transplants: u32,
     /// Remission to transplant.
     pub time_to_transplant: TimeDist,
-    /// P(transplant-related death).
+    /// P(TRM), first transplant.
     pub trm: f64,
+    /// P(TRM), later transplant.
+    pub trm_second: f64,
+    /// P(TRM) after a non-fatal SOS at this transplant.
+    pub trm_after_sos: f64,
     /// Transplant to transplant-related death.
     pub trm_time: TimeDist,
-    /// Transplant to relapse.
+    /// Acute GVHD.
+    pub acute_gvhd: Gvhd,
+    /// Chronic GVHD.
+    pub chronic_gvhd: Gvhd,
+    /// Transplant to relapse (MRD-negative before).
     pub relapse: TimeDist,
+    /// Relapse HR when MRD-positive before transplant.
+    pub mrd_positive_relapse_hr: f64,
 }
 
 /// Best supportive care.
@@ -248,8 +527,8 @@ pub struct Supportive {
 /// The pathway a therapy follows.
 #[derive(Debug, Clone)]
 pub enum TherapyKind {
-    /// Cycles with response assessment.
-    Cycles(CycleTherapy),
+    /// Courses of cycles with response assessment.
+    Course(Course),
     /// CAR-T pipeline.
     CarT(CarT),
     /// Transplant.
@@ -267,17 +546,80 @@ pub struct Therapy {
     pub target: Target,
     /// Eligible ages [years], inclusive.
     pub min_age: f64,
-    /// Eligible ages [years], inclusive.
+    /// Eligible ages [years], inclusive (fitness).
     pub max_age: f64,
+    /// Label age limit, waived with trial access.
+    pub label_max_age: f64,
+    /// Most courses per patient.
+    pub max_courses: u32,
     /// Pathway and parameters.
     pub kind: TherapyKind,
+}
+
+impl Therapy {
+    /// Whether this is a CD19- or CD22-directed therapy.
+    pub fn is_targeted(&self) -> bool {
+        self.target != Target::None
+    }
+
+    /// Antigen escape parameters, if the therapy has any.
+    pub fn escape(&self) -> Option<&Escape> {
+        match &self.kind {
+            TherapyKind::Course(c) => c.escape.as_ref(),
+            TherapyKind::CarT(c) => c.escape.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// A set of therapies, as a bit mask over [`TherapyId`].
+pub type TherapySet = u32;
+
+/// A condition over the patient's current state (all parts must hold).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Condition {
+    /// Required CD19 status (true = positive).
+    pub cd19_positive: Option<bool>,
+    /// Required CD22 status (true = high or partial).
+    pub cd22_positive: Option<bool>,
+    /// Age window [years].
+    pub min_age: Option<f64>,
+    /// Age window [years].
+    pub max_age: Option<f64>,
+    /// Required CNS status.
+    pub cns: Option<bool>,
+    /// Required prior-HCT status.
+    pub prior_hct: Option<bool>,
+    /// Burden window, inclusive.
+    pub min_burden: Option<Burden>,
+    /// Burden window, inclusive.
+    pub max_burden: Option<Burden>,
+    /// Therapies that must have been received.
+    pub received: TherapySet,
+    /// Therapies that must not have been received.
+    pub not_received: TherapySet,
+    /// Required MRD status of the current remission (true = positive).
+    pub mrd_positive: Option<bool>,
+}
+
+/// A candidate therapy of a line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    /// Therapy.
+    pub therapy: TherapyId,
+    /// Extra condition.
+    pub when: Condition,
 }
 
 /// One line of a strategy.
 #[derive(Debug, Clone)]
 pub struct Line {
+    /// Condition for the line.
+    pub when: Condition,
     /// Candidates in order of preference.
-    pub candidates: Vec<TherapyId>,
+    pub candidates: Vec<Candidate>,
+    /// Bridging candidates for CAR-T.
+    pub bridge: Vec<Candidate>,
 }
 
 /// HCT consolidation rule.
@@ -285,8 +627,12 @@ pub struct Line {
 pub struct Consolidation {
     /// The HCT therapy.
     pub hct: TherapyId,
-    /// `after[t]`: remissions after therapy `t` are consolidated.
-    pub after: [bool; MAX_THERAPIES],
+    /// Remissions after therapy `t` are consolidated when `after[t]` holds.
+    pub after: [Option<Condition>; MAX_THERAPIES],
+    /// Extra condition at remission.
+    pub when: Condition,
+    /// Cap on cycles of each therapy before the transplant.
+    pub max_cycles_before: [Option<u32>; MAX_THERAPIES],
 }
 
 /// A sequencing strategy.
@@ -328,10 +674,14 @@ pub enum Process {
     Transplant(TherapyId),
     /// Survival under supportive care.
     Survival(TherapyId),
+    /// Toxicity of a therapy (grades, and SOS and GVHD at transplant).
+    Toxicity(TherapyId),
+    /// Antigen escape and lineage switch after a therapy.
+    Escape(TherapyId),
 }
 
 const PATIENT_PROCESSES: usize = 3;
-const THERAPY_PROCESSES: usize = 7;
+const THERAPY_PROCESSES: usize = 9;
 
 impl Process {
     /// The dense slot of this process.
@@ -348,6 +698,8 @@ impl Process {
             Process::Waiting(t) => (4, t),
             Process::Transplant(t) => (5, t),
             Process::Survival(t) => (6, t),
+            Process::Toxicity(t) => (7, t),
+            Process::Escape(t) => (8, t),
         };
         PATIENT_PROCESSES + t * THERAPY_PROCESSES + base
     }
@@ -364,6 +716,8 @@ impl Process {
             Process::Waiting(_) => "waiting",
             Process::Transplant(_) => "transplant",
             Process::Survival(_) => "survival",
+            Process::Toxicity(_) => "toxicity",
+            Process::Escape(_) => "escape",
         }
     }
 
@@ -379,6 +733,8 @@ impl Process {
                     Process::Waiting(t),
                     Process::Transplant(t),
                     Process::Survival(t),
+                    Process::Toxicity(t),
+                    Process::Escape(t),
                 ]
             }))
     }
@@ -404,6 +760,8 @@ pub struct Model {
     pub patients: u64,
     /// Horizon.
     pub horizon: Horizon,
+    /// Label age limits are waived (trial or off-label access).
+    pub trial_access: bool,
     /// Population.
     pub population: Population,
     /// Therapies, indexed by [`TherapyId`].
@@ -425,7 +783,9 @@ impl Model {
                     | Process::Manufacturing(t)
                     | Process::Waiting(t)
                     | Process::Transplant(t)
-                    | Process::Survival(t) => &self.therapies[t].name,
+                    | Process::Survival(t)
+                    | Process::Toxicity(t)
+                    | Process::Escape(t) => &self.therapies[t].name,
                 };
                 debug_assert_eq!(
                     Process::all(self.therapies.len()).position(|q| q == p),

@@ -62,8 +62,15 @@ pub fn summary_header() -> Vec<String> {
         "car_t_infused_fraction",
         "manufacturing_failure_rate",
         "died_waiting_rate",
+        "crs_grade3plus_rate",
+        "icans_grade3plus_rate",
+        "sos_rate",
+        "toxic_death_rate",
         "hct_rate",
+        "acute_gvhd_rate",
+        "chronic_gvhd_rate",
         "relapse_rate",
+        "cd19_negative_relapse_fraction",
         "mean_lines",
     ]
     .map(String::from)
@@ -75,6 +82,11 @@ pub fn summary_header() -> Vec<String> {
 /// One row of `summary.csv`.
 pub fn summary_row(name: &str, a: &StrategyAgg) -> Vec<Cell> {
     let n = a.patients;
+    let toxic_deaths: u64 = Cause::ALL
+        .iter()
+        .filter(|c| c.is_toxic())
+        .map(|&c| a.deaths[c as usize])
+        .sum();
     let mut row = vec![
         Cell::Text(name.to_string()),
         Cell::Int(n),
@@ -93,8 +105,17 @@ pub fn summary_row(name: &str, a: &StrategyAgg) -> Vec<Cell> {
         ratio(a.car_t_infused, a.car_t_intended),
         ratio(a.manufacturing_failed, a.car_t_intended),
         ratio(a.died_waiting, a.car_t_intended),
+        ratio(a.crs_grade3plus, n),
+        ratio(a.icans_grade3plus, n),
+        ratio(a.sos, n),
+        ratio(toxic_deaths, n),
         ratio(a.transplanted, n),
+        // GVHD among transplanted patients, as transplant series report it.
+        ratio(a.acute_gvhd, a.transplanted),
+        ratio(a.chronic_gvhd, a.transplanted),
         ratio(a.relapsed, n),
+        // Of the patients who relapsed, the share whose first relapse was CD19-negative.
+        ratio(a.cd19_negative_relapses, a.relapsed),
         ratio(a.lines, n),
     ];
     row.extend(a.deaths.iter().map(|&d| Cell::Int(d)));
@@ -146,56 +167,71 @@ pub fn to_csv<H: AsRef<str>>(header: &[H], rows: &[Vec<Cell>]) -> Result<Vec<u8>
     w.into_inner().map_err(|e| e.into_error().into())
 }
 
-fn pct(c: &Cell) -> String {
-    match c {
-        Cell::Num(x, _) => format!("{:.1}%", x * 100.0),
-        _ => "–".into(),
-    }
+/// How the printed table shows a `summary.csv` column.
+#[derive(Clone, Copy)]
+enum Show {
+    Months,
+    Percent,
+    Number,
 }
 
-fn months(c: &Cell) -> String {
-    match c {
-        Cell::Num(x, _) => format!("{x:.1}"),
-        _ => "NR".into(),
+/// The printed table's columns: title, `summary.csv` column, format.
+const TABLE: [(&str, &str, Show); 12] = [
+    ("median OS", "median_os_months", Show::Months),
+    ("OS 12m", "os_12m", Show::Percent),
+    ("OS 24m", "os_24m", Show::Percent),
+    ("OS 60m", "os_60m", Show::Percent),
+    ("median EFS", "median_efs_months", Show::Months),
+    ("mean LY", "mean_ly", Show::Number),
+    ("1L resp", "first_line_response_rate", Show::Percent),
+    ("CAR-T inf", "car_t_infused_fraction", Show::Percent),
+    ("HCT", "hct_rate", Show::Percent),
+    ("tox death", "toxic_death_rate", Show::Percent),
+    ("CD19- rel", "cd19_negative_relapse_fraction", Show::Percent),
+    ("lines", "mean_lines", Show::Number),
+];
+
+fn show(c: &Cell, how: Show) -> String {
+    match (c, how) {
+        (Cell::Num(x, _), Show::Months) => format!("{x:.1}"),
+        (Cell::Num(x, _), Show::Percent) => format!("{:.1}%", x * 100.0),
+        (Cell::Num(x, _), Show::Number) => format!("{x:.2}"),
+        (Cell::Empty, Show::Months) => "NR".into(),
+        _ => "-".into(),
     }
 }
 
 /// The printed summary: one line per strategy, the columns a reader scans first.
 pub fn summary_table(model: &Model, agg: &RunAgg) -> String {
-    let header = [
-        "strategy",
-        "median OS",
-        "OS 12m",
-        "OS 24m",
-        "OS 60m",
-        "median EFS",
-        "mean LY",
-        "1L resp",
-        "CAR-T inf",
-        "HCT",
-    ];
     let columns = summary_header();
-    let mut lines = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    let index: Vec<usize> = TABLE
+        .iter()
+        .map(|(_, col, _)| {
+            columns
+                .iter()
+                .position(|c| c == col)
+                .expect("the table shows summary.csv columns")
+        })
+        .collect();
+    let mut lines = vec![
+        std::iter::once("strategy".to_string())
+            .chain(TABLE.iter().map(|(title, _, _)| title.to_string()))
+            .collect::<Vec<_>>(),
+    ];
     for (s, a) in model.strategies.iter().zip(&agg.strategies) {
         let row = summary_row(&s.name, a);
-        let cell = |name: &str| {
-            let i = columns.iter().position(|c| c == name);
-            &row[i.expect("the table shows summary.csv columns")]
-        };
-        lines.push(vec![
-            s.name.clone(),
-            months(cell("median_os_months")),
-            pct(cell("os_12m")),
-            pct(cell("os_24m")),
-            pct(cell("os_60m")),
-            months(cell("median_efs_months")),
-            format!("{:.2}", a.life_years.mean()),
-            pct(cell("first_line_response_rate")),
-            pct(cell("car_t_infused_fraction")),
-            pct(cell("hct_rate")),
-        ]);
+        lines.push(
+            std::iter::once(s.name.clone())
+                .chain(
+                    TABLE
+                        .iter()
+                        .zip(&index)
+                        .map(|((_, _, how), &i)| show(&row[i], *how)),
+                )
+                .collect(),
+        );
     }
-    let widths: Vec<usize> = (0..header.len())
+    let widths: Vec<usize> = (0..lines[0].len())
         .map(|c| {
             lines
                 .iter()
@@ -224,6 +260,20 @@ pub fn summary_table(model: &Model, agg: &RunAgg) -> String {
             out.push('\n');
         }
     }
-    out.push_str("(OS/EFS medians in months; NR = not reached; LY undiscounted; 1L resp = response to the first therapy given; CAR-T inf = infused among intended)\n");
+    out.push_str("(medians in months, NR = not reached; LY undiscounted; 1L resp = response to the first therapy given; CAR-T inf = infused among intended; CD19- rel = first relapses that were CD19-negative)\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_columns_exist_in_summary_csv() {
+        let cols = summary_header();
+        for (_, col, _) in TABLE {
+            assert!(cols.iter().any(|c| c == col), "{col}");
+        }
+        assert_eq!(summary_row("x", &StrategyAgg::new(10.0)).len(), cols.len());
+    }
 }

@@ -195,6 +195,18 @@ pub struct StrategyAgg {
     pub transplanted: u64,
     /// Patients with at least one relapse.
     pub relapsed: u64,
+    /// Patients whose first relapse was CD19-negative.
+    pub cd19_negative_relapses: u64,
+    /// Patients with grade >= 3 CRS.
+    pub crs_grade3plus: u64,
+    /// Patients with grade >= 3 neurotoxicity.
+    pub icans_grade3plus: u64,
+    /// Patients with SOS/VOD.
+    pub sos: u64,
+    /// Patients with acute GVHD after HCT.
+    pub acute_gvhd: u64,
+    /// Patients with chronic GVHD after HCT.
+    pub chronic_gvhd: u64,
     /// Lines of therapy, summed.
     pub lines: u64,
 }
@@ -216,6 +228,12 @@ impl StrategyAgg {
             died_waiting: 0,
             transplanted: 0,
             relapsed: 0,
+            cd19_negative_relapses: 0,
+            crs_grade3plus: 0,
+            icans_grade3plus: 0,
+            sos: 0,
+            acute_gvhd: 0,
+            chronic_gvhd: 0,
             lines: 0,
         }
     }
@@ -238,6 +256,12 @@ impl StrategyAgg {
         self.died_waiting += u64::from(o.died_waiting);
         self.transplanted += u64::from(o.transplants > 0);
         self.relapsed += u64::from(o.relapses > 0);
+        self.cd19_negative_relapses += u64::from(o.relapses > 0 && o.first_relapse_cd19_negative);
+        self.crs_grade3plus += u64::from(o.crs_grade3plus);
+        self.icans_grade3plus += u64::from(o.icans_grade3plus);
+        self.sos += u64::from(o.sos);
+        self.acute_gvhd += u64::from(o.acute_gvhd);
+        self.chronic_gvhd += u64::from(o.chronic_gvhd);
         self.lines += u64::from(o.lines);
     }
 
@@ -258,6 +282,12 @@ impl StrategyAgg {
         self.died_waiting += o.died_waiting;
         self.transplanted += o.transplanted;
         self.relapsed += o.relapsed;
+        self.cd19_negative_relapses += o.cd19_negative_relapses;
+        self.crs_grade3plus += o.crs_grade3plus;
+        self.icans_grade3plus += o.icans_grade3plus;
+        self.sos += o.sos;
+        self.acute_gvhd += o.acute_gvhd;
+        self.chronic_gvhd += o.chronic_gvhd;
         self.lines += o.lines;
     }
 }

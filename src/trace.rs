@@ -1,8 +1,10 @@
 //! `allseq trace`: each patient's attributes and events in time order, for face validity and
 //! debugging. Uses the same engine and streams as `run`, with a recording observer.
 
-use crate::engine::{Event, Ineligible, Note, Observer, Outcome, Workspace, simulate};
-use crate::model::{Cd22, Model};
+use crate::engine::{
+    Escape, Event, Ineligible, NoTransplant, Note, Observer, Outcome, Workspace, simulate,
+};
+use crate::model::{Cd22, Grade, Model};
 use crate::patient::Attributes;
 use crate::rng::RunKey;
 use crate::time::Days;
@@ -35,10 +37,10 @@ enum Item {
 }
 
 impl Observer for Recorder {
-    fn event(&mut self, time: Days, event: Event) {
+    fn event(&mut self, time: Days, event: Event, _: &Attributes) {
         self.items.push((time, Item::Event(event)));
     }
-    fn note(&mut self, time: Days, note: Note) {
+    fn note(&mut self, time: Days, note: Note, _: &Attributes) {
         self.items.push((time, Item::Note(note)));
     }
 }
@@ -84,6 +86,18 @@ fn describe_event(e: Event) -> String {
         Event::WaitingDropout => "dropout while waiting for CAR-T".into(),
         Event::Infusion => "CAR-T infusion".into(),
         Event::ResponseAssessment => "CAR-T response assessment".into(),
+        Event::Toxicity { kind, grade } => format!(
+            "{} onset, {}",
+            kind.label().to_uppercase(),
+            match grade {
+                Grade::Low => "grade 1-2",
+                Grade::Severe => "grade >= 3",
+                Grade::Fatal => "FATAL",
+            }
+        ),
+        Event::Gvhd { chronic } => {
+            format!("{} GVHD onset", if chronic { "chronic" } else { "acute" })
+        }
         Event::Transplant => "allogeneic HCT".into(),
         Event::Relapse => "RELAPSE".into(),
         Event::Death(c) => format!("DEATH ({})", c.label()),
@@ -95,12 +109,31 @@ fn describe_note(model: &Model, n: Note) -> String {
     let name = |t: usize| model.therapies[t].name.as_str();
     match n {
         Note::Started { therapy, line } => format!("line {line}: {}", name(therapy)),
+        Note::LineSkipped { index } => {
+            format!(
+                "strategy line {} skipped: its condition does not hold",
+                index + 1
+            )
+        }
         Note::Skipped { therapy, reason } => format!(
             "{} not eligible ({})",
             name(therapy),
             match reason {
-                Ineligible::Antigen => "target antigen lost",
+                Ineligible::Antigen => "target antigen absent",
                 Ineligible::Age => "age",
+                Ineligible::LabelAge => "over the label age, no trial access",
+                Ineligible::Courses => "maximum courses reached",
+                Ineligible::Condition => "strategy condition",
+            }
+        ),
+        Note::Bridge { therapy } => format!("bridging with {}", name(therapy)),
+        Note::BridgeResponse { therapy, responded } => format!(
+            "bridge {} {}",
+            name(therapy),
+            if responded {
+                "worked: burden at infusion mrd_only"
+            } else {
+                "did not reduce the burden"
             }
         ),
         Note::Response {
@@ -112,14 +145,34 @@ fn describe_note(model: &Model, n: Note) -> String {
             if mrd_negative { "negative" } else { "positive" }
         ),
         Note::NoResponse { therapy } => format!("{} failed", name(therapy)),
+        Note::ApheresisFailed => "apheresis failed: too few T cells".into(),
+        Note::CyclesCapped { left } => {
+            format!("consolidation capped before HCT: {left} more cycle(s)")
+        }
         Note::TransplantPlanned { at } => format!("HCT planned for day {at}"),
-        Note::TransplantNotPlanned { eligible: false } => {
+        Note::NoTransplant(NoTransplant::Rule) => "no HCT: the strategy's rule excludes it".into(),
+        Note::NoTransplant(NoTransplant::NotEligible) => {
             "no HCT: not eligible (donor, fitness, age or transplants so far)".into()
         }
-        Note::TransplantNotPlanned { eligible: true } => "no HCT: never reached".into(),
         Note::BecameIneligible => "became ineligible; moves on".into(),
         Note::TransplantDeathAt(at) => format!("transplant-related death at day {at}"),
-        Note::RelapseBurden(b) => format!("relapse burden {}", b.label()),
+        Note::RelapseAt {
+            burden,
+            cns,
+            extramedullary,
+        } => format!(
+            "relapse burden {}{}{}",
+            burden.label(),
+            if cns { ", CNS" } else { "" },
+            if extramedullary {
+                ", extramedullary"
+            } else {
+                ""
+            }
+        ),
+        Note::Escaped(Escape::Cd19) => "leukemia now CD19-negative".into(),
+        Note::Escaped(Escape::Cd22) => "leukemia now CD22-negative".into(),
+        Note::Escaped(Escape::Lineage) => "LINEAGE SWITCH: no B-lineage target left".into(),
         Note::Supportive => "best supportive care".into(),
     }
 }

@@ -46,3 +46,8 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Number of strategies in the default adult scenario.
+pub fn adult_strategies() -> usize {
+    adult_text().matches("[[strategies]]").count()
+}

@@ -18,6 +18,7 @@ name = "test"
 seed = 1
 patients = 1000
 horizon = "lifetime"
+trial_access = false
 [population]
 age = {{ dist = "fixed", value = 40.0 }}
 burden = {{ mrd_only = 0.0, blasts_lt5 = 0.0, blasts_5_49 = 1.0, blasts_ge50 = 0.0 }}
@@ -32,6 +33,8 @@ donor_available = 1.0
 hct_fit = 1.0
 salvage_line = {{ first = 1.0, second = 0.0, third_plus = 0.0 }}
 relapse_burden = {{ mrd_only = 0.0, blasts_lt5 = 0.0, blasts_5_49 = 1.0, blasts_ge50 = 0.0 }}
+relapse_cns = 0.0
+relapse_extramedullary = 0.0
 background_mortality = {{ model = "gompertz", baseline_hazard = 1e-15, age_slope = 1e-6, max_age = 200.0 }}
 [therapies.bsc]
 kind = "supportive"
@@ -92,6 +95,7 @@ const FIXED_BLIN: &str = r#"
 [therapies.blin]
 kind = "antibody"
 target = "cd19"
+max_courses = 1
 cycle_days = 42
 induction_cycles = 2
 consolidation_cycles = 0
@@ -100,6 +104,7 @@ responders_by_cycle_1 = 1.0
 mrd_negative = 1.0
 relapse = { dist = "fixed", value = 100.0, unit = "days" }
 mrd_positive_relapse_hr = 1.0
+toxicities = []
 "#;
 
 #[test]
@@ -136,7 +141,9 @@ fn car_t_infused_fraction_matches_failure_and_dropout() {
 [therapies.cart]
 kind = "car_t"
 target = "cd19"
+max_courses = 1
 apheresis_days = 3
+apheresis_success = 1.0
 manufacturing = { dist = "fixed", value = 30.0, unit = "days" }
 manufacturing_failure = 0.1
 waiting_dropout = { dist = "exponential", mean = 200.0, unit = "days" }
@@ -147,6 +154,7 @@ response = { mrd_only = 1.0, blasts_lt5 = 1.0, blasts_5_49 = 1.0, blasts_ge50 = 
 mrd_negative = 1.0
 relapse = { dist = "fixed", value = 10.0, unit = "years" }
 mrd_positive_relapse_hr = 1.0
+toxicities = []
 "#;
     let m = scenario(
         car_t,
@@ -186,8 +194,13 @@ max_age = 70.0
 max_transplants = 1
 time_to_transplant = {{ dist = "fixed", value = {days}, unit = "days" }}
 trm = 0.0
+trm_second = 0.0
+trm_after_sos = 0.0
 trm_time = {{ dist = "fixed", value = 1.0, unit = "days" }}
+acute_gvhd = {{ probability = 0.0, onset_days = 30, duration_days = 60 }}
+chronic_gvhd = {{ probability = 0.0, onset_days = 180, duration_days = 365 }}
 relapse = {{ dist = "mixture_cure", cure_fraction = 1.0, uncured = {{ dist = "fixed", value = 1.0, unit = "days" }} }}
+mrd_positive_relapse_hr = 1.0
 "#
         )
     };

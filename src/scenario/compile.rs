@@ -2,7 +2,7 @@
 //! name resolution. Every rejection names the field path of the offending value.
 
 use super::raw::*;
-use crate::dist::{Gompertz, ParamError, TimeDist};
+use crate::dist::{Gompertz, LifeTable, ParamError, TimeDist};
 use crate::model::*;
 use crate::time::{DAYS_PER_MONTH, DAYS_PER_YEAR};
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -179,27 +179,39 @@ fn age(path: &str, spec: &AgeSpec) -> R<(AgeDist, f64, f64)> {
     })
 }
 
+fn param(path: &str) -> impl Fn(ParamError) -> Invalid + '_ {
+    move |e| Invalid {
+        path: format!("{path}.{}", e.field),
+        message: e.reason,
+    }
+}
+
 fn population(spec: &PopulationSpec) -> R<Population> {
     let p = "population";
     let f = |name: &str| format!("{p}.{name}");
     let (age, min_age, max_start_age) = age(&f("age"), &spec.age)?;
+    let path = f("background_mortality");
     let (background, max_age) = match &spec.background_mortality {
-        BackgroundSpec::Gompertz(g) => {
-            let path = f("background_mortality");
-            let gz = Gompertz::new(g.baseline_hazard, g.age_slope).map_err(|e| Invalid {
-                path: format!("{path}.{}", e.field),
-                message: e.reason,
-            })?;
-            let max_age = positive(&format!("{path}.max_age"), g.max_age)?;
-            if max_age <= max_start_age {
-                return invalid(
-                    format!("{path}.max_age"),
-                    format!("must exceed the oldest starting age ({max_start_age})"),
-                );
-            }
-            (gz, max_age)
-        }
+        BackgroundSpec::Gompertz(g) => (
+            Background::Gompertz(
+                Gompertz::new(g.baseline_hazard, g.age_slope).map_err(param(&path))?,
+            ),
+            g.max_age,
+        ),
+        BackgroundSpec::LifeTable(t) => (
+            Background::LifeTable(
+                LifeTable::new(t.start_age, &t.annual_death_probability).map_err(param(&path))?,
+            ),
+            t.max_age,
+        ),
     };
+    let max_age = positive(&format!("{path}.max_age"), max_age)?;
+    if max_age <= max_start_age {
+        return invalid(
+            format!("{path}.max_age"),
+            format!("must exceed the oldest starting age ({max_start_age})"),
+        );
+    }
     Ok(Population {
         age,
         min_age,
@@ -229,6 +241,11 @@ fn population(spec: &PopulationSpec) -> R<Population> {
             ],
         )?,
         relapse_burden: burden_split(&f("relapse_burden"), &spec.relapse_burden)?,
+        relapse_cns: probability(&f("relapse_cns"), spec.relapse_cns)?,
+        relapse_extramedullary: probability(
+            &f("relapse_extramedullary"),
+            spec.relapse_extramedullary,
+        )?,
         background,
         max_age,
     })
@@ -260,93 +277,310 @@ fn age_window(path: &str, min: Option<f64>, max: Option<f64>) -> R<(f64, f64)> {
     Ok((lo, hi))
 }
 
-fn therapy(name: &str, spec: &TherapySpec) -> R<Therapy> {
-    let path = format!("therapies.{name}");
-    let f = |field: &str| format!("{path}.{field}");
-    let (tgt, (min_age, max_age), kind) = match spec {
-        TherapySpec::Antibody(s) => {
-            let induction = s.induction_cycles;
-            if induction == 0 {
-                return invalid(f("induction_cycles"), "must be at least 1");
-            }
-            let by1 = probability(&f("responders_by_cycle_1"), s.responders_by_cycle_1)?;
-            if induction == 1 && by1 != 1.0 {
-                return invalid(
-                    f("responders_by_cycle_1"),
-                    "must be 1 when induction_cycles = 1 (every response is seen after cycle 1)",
-                );
-            }
-            let kind = TherapyKind::Cycles(CycleTherapy {
-                cycle_days: positive(&f("cycle_days"), s.cycle_days)?,
-                induction_cycles: induction,
-                consolidation_cycles: s.consolidation_cycles,
-                response: by_burden(&f("response"), &s.response)?,
-                responders_by_cycle_1: by1,
-                mrd_negative: probability(&f("mrd_negative"), s.mrd_negative)?,
-                relapse: time_dist(&f("relapse"), &s.relapse)?,
-                mrd_positive_relapse_hr: positive(
-                    &f("mrd_positive_relapse_hr"),
-                    s.mrd_positive_relapse_hr,
-                )?,
-            });
-            (s.target, age_window(&path, s.min_age, s.max_age)?, kind)
-        }
-        TherapySpec::CarT(s) => {
-            let kind = TherapyKind::CarT(CarT {
-                apheresis_days: non_negative(&f("apheresis_days"), s.apheresis_days)?,
-                manufacturing: time_dist(&f("manufacturing"), &s.manufacturing)?,
-                manufacturing_failure: probability(
-                    &f("manufacturing_failure"),
-                    s.manufacturing_failure,
-                )?,
-                waiting_dropout: time_dist(&f("waiting_dropout"), &s.waiting_dropout)?,
-                dropout_death_fraction: probability(
-                    &f("dropout_death_fraction"),
-                    s.dropout_death_fraction,
-                )?,
-                lymphodepletion_days: non_negative(
-                    &f("lymphodepletion_days"),
-                    s.lymphodepletion_days,
-                )?,
-                assessment_days: non_negative(&f("assessment_days"), s.assessment_days)?,
-                response: by_burden(&f("response"), &s.response)?,
-                mrd_negative: probability(&f("mrd_negative"), s.mrd_negative)?,
-                relapse: time_dist(&f("relapse"), &s.relapse)?,
-                mrd_positive_relapse_hr: positive(
-                    &f("mrd_positive_relapse_hr"),
-                    s.mrd_positive_relapse_hr,
-                )?,
-            });
-            (s.target, age_window(&path, s.min_age, s.max_age)?, kind)
-        }
-        TherapySpec::Hct(s) => {
-            if s.max_transplants == 0 {
-                return invalid(f("max_transplants"), "must be at least 1");
-            }
-            let kind = TherapyKind::Hct(Hct {
-                max_age: non_negative(&f("max_age"), s.max_age)?,
-                max_transplants: s.max_transplants,
-                time_to_transplant: time_dist(&f("time_to_transplant"), &s.time_to_transplant)?,
-                trm: probability(&f("trm"), s.trm)?,
-                trm_time: time_dist(&f("trm_time"), &s.trm_time)?,
-                relapse: time_dist(&f("relapse"), &s.relapse)?,
-            });
-            (TargetSpec::None, (0.0, s.max_age), kind)
-        }
-        TherapySpec::Supportive(s) => {
-            let kind = TherapyKind::Supportive(Supportive {
-                survival: time_dist(&f("survival"), &s.survival)?,
-            });
-            (TargetSpec::None, (0.0, f64::INFINITY), kind)
-        }
+fn rate(path: &str, spec: &RateSpec) -> R<Rate> {
+    let pr = |name: &str, v: f64| probability(&format!("{path}.{name}"), v);
+    Ok(match spec {
+        RateSpec::Scalar(v) => Rate::Scalar(probability(path, *v)?),
+        RateSpec::ByBurden(b) => Rate::ByBurden(by_burden(path, b)?),
+        RateSpec::ByAge(a) => Rate::ByAge {
+            cut: non_negative(&format!("{path}.age_cut"), a.age_cut)?,
+            below: pr("below", a.below)?,
+            at_or_above: pr("at_or_above", a.at_or_above)?,
+        },
+        RateSpec::ByLine(l) => Rate::ByLine([
+            pr("first", l.first)?,
+            pr("second", l.second)?,
+            pr("third_plus", l.third_plus)?,
+        ]),
+        RateSpec::ByPriorHct(h) => Rate::ByPriorHct(
+            pr("prior_hct", h.prior_hct)?,
+            pr("no_prior_hct", h.no_prior_hct)?,
+        ),
+        RateSpec::ByKmt2a(k) => Rate::ByKmt2a(pr("kmt2a", k.kmt2a)?, pr("no_kmt2a", k.no_kmt2a)?),
+    })
+}
+
+fn odds_ratio(path: &str, v: Option<f64>) -> R<f64> {
+    match v {
+        None => Ok(1.0),
+        Some(v) => positive(path, v),
+    }
+}
+
+fn odds_ratios(path: &str, spec: &Option<OddsRatiosSpec>) -> R<OddsRatios> {
+    let Some(s) = spec else {
+        return Ok(OddsRatios::NONE);
     };
+    Ok(OddsRatios {
+        cns: odds_ratio(&format!("{path}.cns"), s.cns)?,
+        extramedullary: odds_ratio(&format!("{path}.extramedullary"), s.extramedullary)?,
+        kmt2a: odds_ratio(&format!("{path}.kmt2a"), s.kmt2a)?,
+        ph_positive: odds_ratio(&format!("{path}.ph_positive"), s.ph_positive)?,
+    })
+}
+
+/// The patient states a rate distinguishes, for checking nested rates everywhere.
+fn rate_contexts() -> Vec<RateCtx> {
+    let mut v = Vec::new();
+    for burden in Burden::ALL {
+        for age in [0.0, 200.0] {
+            for line in 1..=3 {
+                for prior_hct in [false, true] {
+                    for kmt2a in [false, true] {
+                        v.push(RateCtx {
+                            burden,
+                            age,
+                            line,
+                            prior_hct,
+                            kmt2a,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    v
+}
+
+fn toxicity(path: &str, spec: &ToxicitySpec) -> R<Toxicity> {
+    let f = |n: &str| format!("{path}.{n}");
+    let t = Toxicity {
+        kind: match spec.kind {
+            ToxicityKindSpec::Crs => ToxKind::Crs,
+            ToxicityKindSpec::Icans => ToxKind::Icans,
+            ToxicityKindSpec::Sos => ToxKind::Sos,
+            ToxicityKindSpec::Infection => ToxKind::Infection,
+            ToxicityKindSpec::Gvhd => ToxKind::Gvhd,
+        },
+        any_grade: rate(&f("any_grade"), &spec.any_grade)?,
+        grade3plus: rate(&f("grade3plus"), &spec.grade3plus)?,
+        fatal: rate(&f("fatal"), &spec.fatal)?,
+        onset_days: non_negative(&f("onset_days"), spec.onset_days)?,
+        duration_days: non_negative(&f("duration_days"), spec.duration_days)?,
+    };
+    // By the wider table where the check matters (age cuts vary, so evaluate at many states
+    // including each side of every cut).
+    let mut ctxs = rate_contexts();
+    for r in [t.any_grade, t.grade3plus, t.fatal] {
+        if let Rate::ByAge { cut, .. } = r {
+            for c in rate_contexts() {
+                ctxs.push(RateCtx { age: cut, ..c });
+            }
+        }
+    }
+    for c in &ctxs {
+        let (any, g3, fatal) = (t.any_grade.eval(c), t.grade3plus.eval(c), t.fatal.eval(c));
+        if g3 > any {
+            return invalid(
+                f("grade3plus"),
+                format!("must not exceed any_grade ({g3} > {any} for some patients)"),
+            );
+        }
+        if fatal > g3 {
+            return invalid(
+                f("fatal"),
+                format!("must not exceed grade3plus ({fatal} > {g3} for some patients)"),
+            );
+        }
+    }
+    Ok(t)
+}
+
+fn toxicities(path: &str, specs: &[ToxicitySpec]) -> R<Vec<Toxicity>> {
+    specs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| toxicity(&format!("{path}[{i}]"), t))
+        .collect()
+}
+
+fn escape(path: &str, spec: &Option<EscapeSpec>) -> R<Option<Escape>> {
+    let Some(e) = spec else { return Ok(None) };
+    let f = |n: &str| format!("{path}.{n}");
+    Ok(Some(Escape {
+        cd19_at_relapse: rate(&f("cd19_negative_at_relapse"), &e.cd19_negative_at_relapse)?,
+        cd19_at_failure: rate(&f("cd19_negative_at_failure"), &e.cd19_negative_at_failure)?,
+        cd22_at_relapse: rate(&f("cd22_negative_at_relapse"), &e.cd22_negative_at_relapse)?,
+        lineage_switch: rate(
+            &f("lineage_switch_at_relapse"),
+            &e.lineage_switch_at_relapse,
+        )?,
+    }))
+}
+
+fn hct_sos(path: &str, spec: &Option<HctSosSpec>) -> R<Option<HctSos>> {
+    let Some(s) = spec else { return Ok(None) };
+    let f = |n: &str| format!("{path}.{n}");
+    Ok(Some(HctSos {
+        probability: rate(&f("probability"), &s.probability)?,
+        cycles_above: s.cycles_above,
+        cycles_odds_ratio: positive(&f("cycles_odds_ratio"), s.cycles_odds_ratio)?,
+        prior_hct_odds_ratio: positive(&f("prior_hct_odds_ratio"), s.prior_hct_odds_ratio)?,
+        fatal: probability(&f("fatal"), s.fatal)?,
+        onset_days: non_negative(&f("onset_days"), s.onset_days)?,
+        duration_days: non_negative(&f("duration_days"), s.duration_days)?,
+    }))
+}
+
+fn gvhd(path: &str, spec: &GvhdSpec) -> R<Gvhd> {
+    Ok(Gvhd {
+        probability: probability(&format!("{path}.probability"), spec.probability)?,
+        onset_days: non_negative(&format!("{path}.onset_days"), spec.onset_days)?,
+        duration_days: non_negative(&format!("{path}.duration_days"), spec.duration_days)?,
+    })
+}
+
+fn max_courses(path: &str, n: u32) -> R<u32> {
+    if n == 0 {
+        return invalid(format!("{path}.max_courses"), "must be at least 1");
+    }
+    Ok(n)
+}
+
+fn course(path: &str, class: CourseClass, s: &CourseSpec) -> R<Therapy> {
+    let f = |field: &str| format!("{path}.{field}");
+    let induction = s.induction_cycles;
+    if induction == 0 {
+        return invalid(f("induction_cycles"), "must be at least 1");
+    }
+    let by1 = probability(&f("responders_by_cycle_1"), s.responders_by_cycle_1)?;
+    if induction == 1 && by1 != 1.0 {
+        return invalid(
+            f("responders_by_cycle_1"),
+            "must be 1 when induction_cycles = 1 (every response is seen after cycle 1)",
+        );
+    }
+    let response = rate(&f("response"), &s.response)?;
+    let kind = TherapyKind::Course(Course {
+        class,
+        cycle_days: positive(&f("cycle_days"), s.cycle_days)?,
+        induction_cycles: induction,
+        consolidation_cycles: s.consolidation_cycles,
+        response,
+        retreatment_response: match &s.retreatment_response {
+            Some(r) => rate(&f("retreatment_response"), r)?,
+            None => response,
+        },
+        odds_ratios: odds_ratios(&f("response_odds_ratios"), &s.response_odds_ratios)?,
+        responders_by_cycle_1: by1,
+        mrd_negative: rate(&f("mrd_negative"), &s.mrd_negative)?,
+        relapse: time_dist(&f("relapse"), &s.relapse)?,
+        mrd_positive_relapse_hr: positive(
+            &f("mrd_positive_relapse_hr"),
+            s.mrd_positive_relapse_hr,
+        )?,
+        toxicities: toxicities(&f("toxicities"), &s.toxicities)?,
+        escape: escape(&f("escape"), &s.escape)?,
+        hct_sos: hct_sos(&f("hct_sos"), &s.hct_sos)?,
+    });
+    let (min_age, max_age) = age_window(path, s.min_age, s.max_age)?;
     Ok(Therapy {
-        name: name.to_string(),
-        target: target(tgt),
+        name: String::new(),
+        target: target(s.target),
         min_age,
         max_age,
+        label_max_age: f64::INFINITY,
+        max_courses: max_courses(path, s.max_courses)?,
         kind,
     })
+}
+
+fn car_t(path: &str, s: &CarTSpec) -> R<Therapy> {
+    let f = |field: &str| format!("{path}.{field}");
+    let kind = TherapyKind::CarT(CarT {
+        apheresis_days: non_negative(&f("apheresis_days"), s.apheresis_days)?,
+        apheresis_success: probability(&f("apheresis_success"), s.apheresis_success)?,
+        manufacturing: time_dist(&f("manufacturing"), &s.manufacturing)?,
+        manufacturing_failure: probability(&f("manufacturing_failure"), s.manufacturing_failure)?,
+        waiting_dropout: time_dist(&f("waiting_dropout"), &s.waiting_dropout)?,
+        dropout_death_fraction: probability(
+            &f("dropout_death_fraction"),
+            s.dropout_death_fraction,
+        )?,
+        lymphodepletion_days: non_negative(&f("lymphodepletion_days"), s.lymphodepletion_days)?,
+        assessment_days: non_negative(&f("assessment_days"), s.assessment_days)?,
+        response: rate(&f("response"), &s.response)?,
+        odds_ratios: odds_ratios(&f("response_odds_ratios"), &s.response_odds_ratios)?,
+        mrd_negative: rate(&f("mrd_negative"), &s.mrd_negative)?,
+        relapse: time_dist(&f("relapse"), &s.relapse)?,
+        mrd_positive_relapse_hr: positive(
+            &f("mrd_positive_relapse_hr"),
+            s.mrd_positive_relapse_hr,
+        )?,
+        toxicities: toxicities(&f("toxicities"), &s.toxicities)?,
+        escape: escape(&f("escape"), &s.escape)?,
+    });
+    let (min_age, max_age) = age_window(path, s.min_age, s.max_age)?;
+    let label_max_age = match s.label_max_age {
+        Some(v) => non_negative(&f("label_max_age"), v)?,
+        None => f64::INFINITY,
+    };
+    Ok(Therapy {
+        name: String::new(),
+        target: target(s.target),
+        min_age,
+        max_age,
+        label_max_age,
+        max_courses: max_courses(path, s.max_courses)?,
+        kind,
+    })
+}
+
+fn hct(path: &str, s: &HctSpec) -> R<Therapy> {
+    let f = |field: &str| format!("{path}.{field}");
+    if s.max_transplants == 0 {
+        return invalid(f("max_transplants"), "must be at least 1");
+    }
+    let max_age = non_negative(&f("max_age"), s.max_age)?;
+    let kind = TherapyKind::Hct(Hct {
+        max_age,
+        max_transplants: s.max_transplants,
+        time_to_transplant: time_dist(&f("time_to_transplant"), &s.time_to_transplant)?,
+        trm: probability(&f("trm"), s.trm)?,
+        trm_second: probability(&f("trm_second"), s.trm_second)?,
+        trm_after_sos: probability(&f("trm_after_sos"), s.trm_after_sos)?,
+        trm_time: time_dist(&f("trm_time"), &s.trm_time)?,
+        acute_gvhd: gvhd(&f("acute_gvhd"), &s.acute_gvhd)?,
+        chronic_gvhd: gvhd(&f("chronic_gvhd"), &s.chronic_gvhd)?,
+        relapse: time_dist(&f("relapse"), &s.relapse)?,
+        mrd_positive_relapse_hr: positive(
+            &f("mrd_positive_relapse_hr"),
+            s.mrd_positive_relapse_hr,
+        )?,
+    });
+    Ok(Therapy {
+        name: String::new(),
+        target: Target::None,
+        min_age: 0.0,
+        max_age,
+        label_max_age: f64::INFINITY,
+        max_courses: s.max_transplants,
+        kind,
+    })
+}
+
+fn therapy(name: &str, spec: &TherapySpec) -> R<Therapy> {
+    let path = format!("therapies.{name}");
+    let mut t = match spec {
+        TherapySpec::Antibody(s) => course(&path, CourseClass::Antibody, s)?,
+        TherapySpec::Adc(s) => course(&path, CourseClass::Adc, s)?,
+        TherapySpec::Chemotherapy(s) => course(&path, CourseClass::Chemotherapy, s)?,
+        TherapySpec::CarT(s) => car_t(&path, s)?,
+        TherapySpec::Hct(s) => hct(&path, s)?,
+        TherapySpec::Supportive(s) => Therapy {
+            name: String::new(),
+            target: Target::None,
+            min_age: 0.0,
+            max_age: f64::INFINITY,
+            label_max_age: f64::INFINITY,
+            max_courses: u32::MAX,
+            kind: TherapyKind::Supportive(Supportive {
+                survival: time_dist(&format!("{path}.survival"), &s.survival)?,
+            }),
+        },
+    };
+    t.name = name.to_string();
+    Ok(t)
 }
 
 fn lookup(path: &str, name: &str, ids: &BTreeMap<&str, TherapyId>) -> R<TherapyId> {
@@ -362,48 +596,265 @@ fn lookup(path: &str, name: &str, ids: &BTreeMap<&str, TherapyId>) -> R<TherapyI
     }
 }
 
+fn burden(b: BurdenSpec) -> Burden {
+    match b {
+        BurdenSpec::MrdOnly => Burden::MrdOnly,
+        BurdenSpec::BlastsLt5 => Burden::Under5,
+        BurdenSpec::Blasts5_49 => Burden::From5To49,
+        BurdenSpec::BlastsGe50 => Burden::AtLeast50,
+    }
+}
+
+fn therapy_set(
+    path: &str,
+    names: &Option<Vec<String>>,
+    ids: &BTreeMap<&str, TherapyId>,
+) -> R<TherapySet> {
+    let mut set = 0;
+    for (i, n) in names.iter().flatten().enumerate() {
+        set |= 1 << lookup(&format!("{path}[{i}]"), n, ids)?;
+    }
+    Ok(set)
+}
+
+fn condition(
+    path: &str,
+    spec: &Option<ConditionSpec>,
+    ids: &BTreeMap<&str, TherapyId>,
+) -> R<Condition> {
+    let Some(c) = spec else {
+        return Ok(Condition::default());
+    };
+    let f = |n: &str| format!("{path}.{n}");
+    let cond = Condition {
+        cd19_positive: c.cd19.map(|s| s == StatusSpec::Positive),
+        cd22_positive: c.cd22.map(|s| s == StatusSpec::Positive),
+        min_age: c
+            .min_age
+            .map(|v| non_negative(&f("min_age"), v))
+            .transpose()?,
+        max_age: c
+            .max_age
+            .map(|v| non_negative(&f("max_age"), v))
+            .transpose()?,
+        cns: c.cns,
+        prior_hct: c.prior_hct,
+        min_burden: c.min_burden.map(burden),
+        max_burden: c.max_burden.map(burden),
+        received: therapy_set(&f("received"), &c.received, ids)?,
+        not_received: therapy_set(&f("not_received"), &c.not_received, ids)?,
+        mrd_positive: c.mrd.map(|s| s == StatusSpec::Positive),
+    };
+    if let (Some(lo), Some(hi)) = (cond.min_age, cond.max_age)
+        && lo > hi
+    {
+        return invalid(
+            f("max_age"),
+            format!("can never hold: max_age {hi} < min_age {lo}"),
+        );
+    }
+    if let (Some(lo), Some(hi)) = (cond.min_burden, cond.max_burden)
+        && lo > hi
+    {
+        return invalid(
+            f("max_burden"),
+            "can never hold: max_burden is below min_burden",
+        );
+    }
+    if cond.received & cond.not_received != 0 {
+        return invalid(
+            f("not_received"),
+            "can never hold: a therapy is both required and excluded",
+        );
+    }
+    Ok(cond)
+}
+
+/// Why a candidate can never be given, if it cannot: checked at load so that a strategy never
+/// silently skips a line for ever.
+fn never_eligible(
+    therapy: &Therapy,
+    line: &Condition,
+    own: &Condition,
+    given_before: TherapySet,
+    population: &Population,
+    model_max_age: f64,
+    trial_access: bool,
+) -> Option<String> {
+    let name = &therapy.name;
+    for c in [line, own] {
+        match (therapy.target, c.cd19_positive, c.cd22_positive) {
+            (Target::Cd19, Some(false), _) => {
+                return Some(format!(
+                    "`{name}` is CD19-directed but the condition requires CD19-negative disease"
+                ));
+            }
+            (Target::Cd22, _, Some(false)) => {
+                return Some(format!(
+                    "`{name}` is CD22-directed but the condition requires CD22-negative disease"
+                ));
+            }
+            _ => {}
+        }
+        let missing = c.received & !given_before;
+        if missing != 0 {
+            return Some(format!(
+                "the condition requires a therapy that no earlier line of this strategy can give (therapy #{})",
+                missing.trailing_zeros()
+            ));
+        }
+        if c.mrd_positive.is_some() {
+            return Some(
+                "`mrd` applies to consolidation rules only (a line starts with active disease)"
+                    .into(),
+            );
+        }
+    }
+    // Ages: the therapy's window, the conditions' windows and the ages patients can have.
+    let label = if trial_access {
+        f64::INFINITY
+    } else {
+        therapy.label_max_age
+    };
+    let lo = [
+        Some(therapy.min_age),
+        line.min_age,
+        own.min_age,
+        Some(population.min_age),
+    ]
+    .into_iter()
+    .flatten()
+    .fold(f64::NEG_INFINITY, f64::max);
+    let hi = [
+        Some(therapy.max_age),
+        Some(label),
+        line.max_age,
+        own.max_age,
+        Some(model_max_age),
+    ]
+    .into_iter()
+    .flatten()
+    .fold(f64::INFINITY, f64::min);
+    if lo > hi {
+        return Some(format!(
+            "no patient can be both old enough and young enough for `{name}` here (ages {lo} to {hi})"
+        ));
+    }
+    None
+}
+
+fn candidates(
+    path: &str,
+    specs: &[CandidateSpec],
+    therapies: &[Therapy],
+    ids: &BTreeMap<&str, TherapyId>,
+    allow: impl Fn(&TherapyKind) -> Result<(), &'static str>,
+) -> R<Vec<Candidate>> {
+    let mut out = Vec::with_capacity(specs.len());
+    for (k, c) in specs.iter().enumerate() {
+        let is_table = c.when.is_some();
+        let tp = if is_table {
+            format!("{path}[{k}].therapy")
+        } else {
+            format!("{path}[{k}]")
+        };
+        let id = lookup(&tp, &c.therapy, ids)?;
+        if let Err(why) = allow(&therapies[id].kind) {
+            return invalid(tp, format!("`{}` {why}", c.therapy));
+        }
+        out.push(Candidate {
+            therapy: id,
+            when: condition(&format!("{path}[{k}].when"), &c.when, ids)?,
+        });
+    }
+    Ok(out)
+}
+
 fn strategy(
     i: usize,
     spec: &StrategySpec,
     therapies: &[Therapy],
     ids: &BTreeMap<&str, TherapyId>,
+    population: &Population,
+    trial_access: bool,
 ) -> R<Strategy> {
     let path = format!("strategies[{i}]");
     if spec.name.trim().is_empty() {
         return invalid(format!("{path}.name"), "must not be empty");
     }
+    let lines_allow = |k: &TherapyKind| match k {
+        TherapyKind::Course(_) | TherapyKind::CarT(_) => Ok(()),
+        TherapyKind::Hct(_) => Err("is a transplant: give it as `consolidation`, not as a line"),
+        TherapyKind::Supportive(_) => {
+            Err("is supportive care: name it as `supportive`, not as a line")
+        }
+    };
+    let bridge_allow = |k: &TherapyKind| match k {
+        TherapyKind::Course(_) => Ok(()),
+        _ => Err("cannot bridge to CAR-T: a bridge is a course-based therapy"),
+    };
+    let max_age = population.max_age;
     let mut lines = Vec::with_capacity(spec.lines.len());
+    let mut given_before: TherapySet = 0;
     for (j, line) in spec.lines.iter().enumerate() {
-        let lp = format!("{path}.lines[{j}].therapies");
+        let lp = format!("{path}.lines[{j}]");
         if line.therapies.is_empty() {
-            return invalid(lp, "a line needs at least one therapy");
+            return invalid(
+                format!("{lp}.therapies"),
+                "a line needs at least one therapy",
+            );
         }
-        let mut candidates = Vec::new();
-        for (k, name) in line.therapies.iter().enumerate() {
-            let tp = format!("{lp}[{k}]");
-            let id = lookup(&tp, name, ids)?;
-            match therapies[id].kind {
-                TherapyKind::Cycles(_) | TherapyKind::CarT(_) => {}
-                TherapyKind::Hct(_) => {
+        let when = condition(&format!("{lp}.when"), &line.when, ids)?;
+        let cands = candidates(
+            &format!("{lp}.therapies"),
+            &line.therapies,
+            therapies,
+            ids,
+            lines_allow,
+        )?;
+        let reasons: Vec<String> = cands
+            .iter()
+            .filter_map(|c| {
+                never_eligible(
+                    &therapies[c.therapy],
+                    &when,
+                    &c.when,
+                    given_before,
+                    population,
+                    max_age,
+                    trial_access,
+                )
+            })
+            .collect();
+        if reasons.len() == cands.len() {
+            return invalid(
+                lp,
+                format!("this line can never be given: {}", reasons.join("; ")),
+            );
+        }
+        let bridge = match &line.bridge {
+            None => Vec::new(),
+            Some(b) => {
+                if !cands
+                    .iter()
+                    .any(|c| matches!(therapies[c.therapy].kind, TherapyKind::CarT(_)))
+                {
                     return invalid(
-                        tp,
-                        format!(
-                            "`{name}` is a transplant: give it as `consolidation`, not as a line"
-                        ),
+                        format!("{lp}.bridge"),
+                        "a bridge applies to CAR-T, and this line has no CAR-T candidate",
                     );
                 }
-                TherapyKind::Supportive(_) => {
-                    return invalid(
-                        tp,
-                        format!(
-                            "`{name}` is supportive care: name it as `supportive`, not as a line"
-                        ),
-                    );
-                }
+                candidates(&format!("{lp}.bridge"), b, therapies, ids, bridge_allow)?
             }
-            candidates.push(id);
+        };
+        for c in cands.iter().chain(&bridge) {
+            given_before |= 1 << c.therapy;
         }
-        lines.push(Line { candidates });
+        lines.push(Line {
+            when,
+            candidates: cands,
+            bridge,
+        });
     }
     let consolidation = match &spec.consolidation {
         None => None,
@@ -416,11 +867,45 @@ fn strategy(
                     format!("`{}` is not a transplant (kind = \"hct\")", c.therapy),
                 );
             }
-            let mut after = [false; MAX_THERAPIES];
-            for (k, name) in c.after.iter().enumerate() {
-                after[lookup(&format!("{cp}.after[{k}]"), name, ids)?] = true;
+            let mut after = [None; MAX_THERAPIES];
+            let any = |_: &TherapyKind| Ok(());
+            for (k, cand) in candidates(&format!("{cp}.after"), &c.after, therapies, ids, any)?
+                .into_iter()
+                .enumerate()
+            {
+                let name = &therapies[cand.therapy].name;
+                let ap = format!("{cp}.after[{k}]");
+                if !matches!(
+                    therapies[cand.therapy].kind,
+                    TherapyKind::Course(_) | TherapyKind::CarT(_)
+                ) {
+                    return invalid(ap, format!("`{name}` does not induce remissions"));
+                }
+                if given_before & (1 << cand.therapy) == 0 {
+                    return invalid(
+                        ap,
+                        format!(
+                            "`{name}` is not given by any line of this strategy, so its remissions never occur"
+                        ),
+                    );
+                }
+                after[cand.therapy] = Some(cand.when);
             }
-            Some(Consolidation { hct, after })
+            let mut max_cycles_before = [None; MAX_THERAPIES];
+            for (name, &n) in c.max_cycles_before.iter().flatten() {
+                let mp = format!("{cp}.max_cycles_before.{name}");
+                let id = lookup(&mp, name, ids)?;
+                if !matches!(therapies[id].kind, TherapyKind::Course(_)) {
+                    return invalid(mp, format!("`{name}` is not given in cycles"));
+                }
+                max_cycles_before[id] = Some(n);
+            }
+            Some(Consolidation {
+                hct,
+                after,
+                when: condition(&format!("{cp}.when"), &c.when, ids)?,
+                max_cycles_before,
+            })
         }
     };
     let sp = format!("{path}.supportive");
@@ -485,13 +970,21 @@ pub fn compile(file: &ScenarioFile) -> R<Model> {
                 format!("`{}` is already the name of strategies[{j}]", s.name),
             );
         }
-        strategies.push(strategy(i, s, &therapies, &ids)?);
+        strategies.push(strategy(
+            i,
+            s,
+            &therapies,
+            &ids,
+            &population,
+            file.trial_access,
+        )?);
     }
     Ok(Model {
         name: file.name.clone(),
         seed: file.seed,
         patients: file.patients,
         horizon,
+        trial_access: file.trial_access,
         population,
         therapies,
         strategies,

@@ -23,6 +23,9 @@ pub struct ScenarioFile {
     pub patients: u64,
     /// `"lifetime"` or `{ years = N }`.
     pub horizon: HorizonSpec,
+    /// Whether patients outside a therapy's label age (`label_max_age`) can get it through a
+    /// trial or off-label access.
+    pub trial_access: bool,
     /// Who is simulated.
     pub population: PopulationSpec,
     /// Every therapy a strategy may name, by name.
@@ -269,11 +272,26 @@ pub struct SalvageLineSpec {
 pub enum BackgroundSpec {
     /// `{ model = "gompertz", baseline_hazard, age_slope, max_age }`
     Gompertz(GompertzSpec),
+    /// `{ model = "life_table", start_age, annual_death_probability = [...], max_age }`
+    LifeTable(LifeTableSpec),
 }
 
 tagged_enum!(BackgroundSpec, tag = "model", what = "background mortality model", {
     "gompertz" => Gompertz(GompertzSpec),
+    "life_table" => LifeTable(LifeTableSpec),
 });
+
+/// A period life table: the probability of dying within a year at each age.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifeTableSpec {
+    /// Age of the first entry [years].
+    pub start_age: f64,
+    /// q(x) for x = start_age, start_age + 1, ...; the last entry holds for older ages.
+    pub annual_death_probability: Vec<f64>,
+    /// Age by which everyone has died.
+    pub max_age: f64,
+}
 
 /// Gompertz hazard `baseline_hazard · exp(age_slope · age)` per year.
 #[derive(Debug, Clone, Deserialize)]
@@ -317,6 +335,10 @@ pub struct PopulationSpec {
     pub salvage_line: SalvageLineSpec,
     /// Marrow burden split at a relapse.
     pub relapse_burden: ByBurdenSpec,
+    /// Probability that a relapse involves the CNS.
+    pub relapse_cns: f64,
+    /// Probability that a relapse involves other extramedullary sites.
+    pub relapse_extramedullary: f64,
     /// Background mortality.
     pub background_mortality: BackgroundSpec,
 }
@@ -333,11 +355,199 @@ pub enum TargetSpec {
     None,
 }
 
+/// A probability that may depend on one attribute of the patient: a number, or a table.
+///
+/// ```toml
+/// p = 0.3                                                          # everyone
+/// p = { mrd_only = 0.8, blasts_lt5 = 0.7, blasts_5_49 = 0.6, blasts_ge50 = 0.3 }  # by burden
+/// p = { age_cut = 65, below = 0.13, at_or_above = 0.28 }           # by current age
+/// p = { first = 0.4, second = 0.21, third_plus = 0.11 }            # by salvage line
+/// p = { prior_hct = 0.11, no_prior_hct = 0.0 }                     # by prior allo-HCT
+/// p = { kmt2a = 0.1, no_kmt2a = 0.01 }                             # by KMT2A rearrangement
+/// ```
+#[derive(Debug, Clone)]
+pub enum RateSpec {
+    /// The same for everyone.
+    Scalar(f64),
+    /// By marrow burden.
+    ByBurden(ByBurdenSpec),
+    /// By age.
+    ByAge(ByAgeSpec),
+    /// By salvage line.
+    ByLine(SalvageLineSpec),
+    /// By prior allo-HCT.
+    ByPriorHct(ByPriorHctSpec),
+    /// By KMT2A rearrangement.
+    ByKmt2a(ByKmt2aSpec),
+}
+
+impl<'de> Deserialize<'de> for RateSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use super::tagged::variant;
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RateSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a probability, or a table of probabilities by one attribute")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RateSpec, E> {
+                Ok(RateSpec::Scalar(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RateSpec, E> {
+                Ok(RateSpec::Scalar(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RateSpec, E> {
+                Ok(RateSpec::Scalar(v as f64))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RateSpec, A::Error> {
+                let table =
+                    toml::Table::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                let has = |keys: &[&str]| keys.iter().any(|k| table.contains_key(*k));
+                if has(&["mrd_only", "blasts_lt5", "blasts_5_49", "blasts_ge50"]) {
+                    variant(table).map(RateSpec::ByBurden)
+                } else if has(&["age_cut", "below", "at_or_above"]) {
+                    variant(table).map(RateSpec::ByAge)
+                } else if has(&["first", "second", "third_plus"]) {
+                    variant(table).map(RateSpec::ByLine)
+                } else if has(&["prior_hct", "no_prior_hct"]) {
+                    variant(table).map(RateSpec::ByPriorHct)
+                } else if has(&["kmt2a", "no_kmt2a"]) {
+                    variant(table).map(RateSpec::ByKmt2a)
+                } else {
+                    Err(serde::de::Error::custom(
+                        "a rate is a number or a table by one attribute: burden {mrd_only, blasts_lt5, blasts_5_49, blasts_ge50}, age {age_cut, below, at_or_above}, salvage line {first, second, third_plus}, prior HCT {prior_hct, no_prior_hct} or KMT2A {kmt2a, no_kmt2a}",
+                    ))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A probability by age: `below` under `age_cut` years, `at_or_above` from it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByAgeSpec {
+    /// Age threshold [years].
+    pub age_cut: f64,
+    /// Probability below the threshold.
+    pub below: f64,
+    /// Probability at or above it.
+    pub at_or_above: f64,
+}
+
+/// A probability by prior allo-HCT.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByPriorHctSpec {
+    /// With a prior allo-HCT.
+    pub prior_hct: f64,
+    /// Without.
+    pub no_prior_hct: f64,
+}
+
+/// A probability by KMT2A rearrangement.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByKmt2aSpec {
+    /// KMT2A-rearranged.
+    pub kmt2a: f64,
+    /// Not rearranged.
+    pub no_kmt2a: f64,
+}
+
+/// A toxicity a course or an infusion may cause. Grades are nested: `any_grade >= grade3plus >=
+/// fatal`, each an absolute probability per course.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToxicitySpec {
+    /// Which toxicity.
+    pub kind: ToxicityKindSpec,
+    /// Probability of any grade.
+    pub any_grade: RateSpec,
+    /// Probability of grade 3 or higher.
+    pub grade3plus: RateSpec,
+    /// Probability of death from it.
+    pub fatal: RateSpec,
+    /// Days from the start of the course (or the infusion) to onset.
+    pub onset_days: f64,
+    /// Days the episode lasts; a fatal episode ends in death.
+    pub duration_days: f64,
+}
+
+/// Toxicity kinds (each is also a cause of death).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ToxicityKindSpec {
+    /// Cytokine release syndrome.
+    Crs,
+    /// Immune effector cell-associated neurotoxicity (and blinatumomab neurotoxicity).
+    Icans,
+    /// Sinusoidal obstruction syndrome / veno-occlusive disease.
+    Sos,
+    /// Infection (chemotherapy).
+    Infection,
+    /// Graft-versus-host disease flare (immunotherapy after a prior HCT).
+    Gvhd,
+}
+
+/// Antigen escape and lineage switch: what the leukemia may lose under this therapy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscapeSpec {
+    /// P(a relapse after response to this therapy is CD19-negative).
+    pub cd19_negative_at_relapse: RateSpec,
+    /// P(refractory disease is CD19-negative after this therapy fails).
+    pub cd19_negative_at_failure: RateSpec,
+    /// P(a relapse after response to this therapy is CD22-negative).
+    pub cd22_negative_at_relapse: RateSpec,
+    /// P(a relapse after response switches lineage (to AML)).
+    pub lineage_switch_at_relapse: RateSpec,
+}
+
+/// Odds ratios that modify a response probability; an absent one has no effect.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OddsRatiosSpec {
+    /// With CNS disease.
+    pub cns: Option<f64>,
+    /// With other extramedullary disease.
+    pub extramedullary: Option<f64>,
+    /// With a KMT2A rearrangement.
+    pub kmt2a: Option<f64>,
+    /// With Ph+ disease.
+    pub ph_positive: Option<f64>,
+}
+
+/// SOS/VOD at an HCT that consolidates a remission induced by this therapy (inotuzumab).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HctSosSpec {
+    /// Base probability (usually by age).
+    pub probability: RateSpec,
+    /// Cycles of this therapy above which `cycles_odds_ratio` applies.
+    pub cycles_above: u32,
+    /// Odds ratio for more than `cycles_above` cycles.
+    pub cycles_odds_ratio: f64,
+    /// Odds ratio when the patient had an HCT before this one.
+    pub prior_hct_odds_ratio: f64,
+    /// Probability that the SOS is fatal.
+    pub fatal: f64,
+    /// Days from transplant to onset.
+    pub onset_days: f64,
+    /// Days the episode lasts; a fatal one ends in death.
+    pub duration_days: f64,
+}
+
 /// A therapy: `kind` chooses the pathway, the rest are its parameters.
 #[derive(Debug, Clone)]
 pub enum TherapySpec {
     /// `kind = "antibody"`: cycles of an antibody such as the BiTE blinatumomab.
-    Antibody(CycleSpec),
+    Antibody(CourseSpec),
+    /// `kind = "adc"`: cycles of an antibody-drug conjugate such as inotuzumab ozogamicin.
+    Adc(CourseSpec),
+    /// `kind = "chemotherapy"`: salvage chemotherapy courses.
+    Chemotherapy(CourseSpec),
     /// `kind = "car_t"`: the CAR-T intention-to-treat pipeline.
     CarT(CarTSpec),
     /// `kind = "hct"`: allogeneic stem-cell transplant, given as consolidation.
@@ -347,38 +557,52 @@ pub enum TherapySpec {
 }
 
 tagged_enum!(TherapySpec, tag = "kind", what = "therapy kind", {
-    "antibody" => Antibody(CycleSpec),
+    "antibody" => Antibody(CourseSpec),
+    "adc" => Adc(CourseSpec),
+    "chemotherapy" => Chemotherapy(CourseSpec),
     "car_t" => CarT(CarTSpec),
     "hct" => Hct(HctSpec),
     "supportive" => Supportive(SupportiveSpec),
 });
 
-/// A therapy given in cycles, with response assessed after each induction cycle.
+/// A therapy given in courses of cycles, response assessed after each induction cycle.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CycleSpec {
+pub struct CourseSpec {
     /// Antigen the therapy needs.
     pub target: TargetSpec,
     /// Youngest eligible age [years]; absent: no lower limit.
     pub min_age: Option<f64>,
     /// Oldest eligible age [years]; absent: no upper limit.
     pub max_age: Option<f64>,
+    /// Most courses a patient may receive.
+    pub max_courses: u32,
     /// Length of a cycle [days].
     pub cycle_days: f64,
     /// Most induction cycles before a non-responder stops.
     pub induction_cycles: u32,
     /// Cycles given to responders after the response (stopped by HCT or relapse).
     pub consolidation_cycles: u32,
-    /// Probability of response (CR/CRh/CRi) by marrow burden at the start.
-    pub response: ByBurdenSpec,
+    /// Probability of response (CR/CRh/CRi) within the induction cycles.
+    pub response: RateSpec,
+    /// Response probability of a second or later course; absent: as the first.
+    pub retreatment_response: Option<RateSpec>,
+    /// Odds ratios modifying the response; absent: none.
+    pub response_odds_ratios: Option<OddsRatiosSpec>,
     /// Share of responders whose response is seen after cycle 1 (the rest after cycle 2).
     pub responders_by_cycle_1: f64,
     /// Probability of MRD-negativity among responders.
-    pub mrd_negative: f64,
+    pub mrd_negative: RateSpec,
     /// Time from response to relapse, for MRD-negative responders.
     pub relapse: DistSpec,
     /// Hazard ratio of relapse for MRD-positive responders.
     pub mrd_positive_relapse_hr: f64,
+    /// Toxicities of a course (may be empty).
+    pub toxicities: Vec<ToxicitySpec>,
+    /// Antigen escape; absent: the therapy exerts no antigen pressure.
+    pub escape: Option<EscapeSpec>,
+    /// SOS/VOD when an HCT consolidates this therapy's remission; absent: none.
+    pub hct_sos: Option<HctSosSpec>,
 }
 
 /// CD19 CAR-T: apheresis, manufacturing, waiting, infusion, response.
@@ -389,10 +613,17 @@ pub struct CarTSpec {
     pub target: TargetSpec,
     /// Youngest eligible age [years]; absent: no lower limit.
     pub min_age: Option<f64>,
-    /// Oldest eligible age [years]; absent: no upper limit.
+    /// Oldest age fit for the product [years]; absent: no upper limit.
     pub max_age: Option<f64>,
+    /// Oldest age on the product's label [years], waived when the scenario has
+    /// `trial_access = true`; absent: no label age limit.
+    pub label_max_age: Option<f64>,
+    /// Most infusions a patient may receive.
+    pub max_courses: u32,
     /// Days from the decision to apheresis.
     pub apheresis_days: f64,
+    /// Probability that enough T cells are collected.
+    pub apheresis_success: f64,
     /// Time from apheresis to the product being ready (or failed).
     pub manufacturing: DistSpec,
     /// Probability that manufacturing fails.
@@ -405,14 +636,32 @@ pub struct CarTSpec {
     pub lymphodepletion_days: f64,
     /// Days from infusion to the response assessment.
     pub assessment_days: f64,
-    /// Probability of response at assessment, by marrow burden at apheresis.
-    pub response: ByBurdenSpec,
+    /// Probability of response at assessment (burden at infusion, after any bridging).
+    pub response: RateSpec,
+    /// Odds ratios modifying the response; absent: none.
+    pub response_odds_ratios: Option<OddsRatiosSpec>,
     /// Probability of MRD-negativity among responders.
-    pub mrd_negative: f64,
+    pub mrd_negative: RateSpec,
     /// Time from response to relapse, for MRD-negative responders.
     pub relapse: DistSpec,
     /// Hazard ratio of relapse for MRD-positive responders.
     pub mrd_positive_relapse_hr: f64,
+    /// Toxicities of the infusion (CRS, ICANS), onset counted from infusion.
+    pub toxicities: Vec<ToxicitySpec>,
+    /// Antigen escape; absent: none.
+    pub escape: Option<EscapeSpec>,
+}
+
+/// A GVHD episode after transplant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GvhdSpec {
+    /// Probability.
+    pub probability: f64,
+    /// Days from transplant to onset.
+    pub onset_days: f64,
+    /// Days it lasts.
+    pub duration_days: f64,
 }
 
 /// Allogeneic HCT.
@@ -425,12 +674,22 @@ pub struct HctSpec {
     pub max_transplants: u32,
     /// Time from remission to transplant; relapse and death compete with it.
     pub time_to_transplant: DistSpec,
-    /// Probability of transplant-related death.
+    /// Probability of transplant-related death at a first transplant.
     pub trm: f64,
+    /// ... at a second or later transplant.
+    pub trm_second: f64,
+    /// ... after a non-fatal SOS/VOD at this transplant.
+    pub trm_after_sos: f64,
     /// Time from transplant to transplant-related death.
     pub trm_time: DistSpec,
-    /// Time from transplant to relapse.
+    /// Acute GVHD.
+    pub acute_gvhd: GvhdSpec,
+    /// Chronic GVHD.
+    pub chronic_gvhd: GvhdSpec,
+    /// Time from transplant to relapse, MRD-negative before transplant.
     pub relapse: DistSpec,
+    /// Hazard ratio of relapse when MRD-positive before transplant.
+    pub mrd_positive_relapse_hr: f64,
 }
 
 /// Best supportive care.
@@ -457,12 +716,112 @@ pub struct StrategySpec {
     pub supportive: String,
 }
 
-/// One line of therapy: its candidate therapies, the first eligible one is given.
+/// One line of therapy: the first eligible candidate is given; if none is, the line is skipped.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LineSpec {
-    /// Therapy names in order of preference.
-    pub therapies: Vec<String>,
+    /// Candidates in order of preference.
+    pub therapies: Vec<CandidateSpec>,
+    /// Condition for the whole line; absent: always considered.
+    pub when: Option<ConditionSpec>,
+    /// Bridging therapies for a CAR-T candidate, first eligible one given while waiting.
+    pub bridge: Option<Vec<CandidateSpec>>,
+}
+
+/// A candidate therapy: a name, or `{ therapy = "name", when = { ... } }`.
+#[derive(Debug, Clone)]
+pub struct CandidateSpec {
+    /// Therapy name.
+    pub therapy: String,
+    /// Extra condition; absent: the therapy's own eligibility only.
+    pub when: Option<ConditionSpec>,
+}
+
+impl<'de> Deserialize<'de> for CandidateSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Full {
+            therapy: String,
+            when: Option<ConditionSpec>,
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CandidateSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a therapy name or a table { therapy = \"name\", when = { ... } }")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<CandidateSpec, E> {
+                Ok(CandidateSpec {
+                    therapy: s.to_string(),
+                    when: None,
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<CandidateSpec, A::Error> {
+                let f = Full::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(CandidateSpec {
+                    therapy: f.therapy,
+                    when: f.when,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Antigen status in a condition.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusSpec {
+    /// Present (CD22: high or partial expression; MRD: detectable).
+    Positive,
+    /// Absent.
+    Negative,
+}
+
+/// Marrow burden class in a condition.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum BurdenSpec {
+    /// MRD only.
+    MrdOnly,
+    /// Under 5% blasts.
+    BlastsLt5,
+    /// 5-49% blasts.
+    Blasts5_49,
+    /// 50% or more.
+    BlastsGe50,
+}
+
+/// A condition over the patient's current state; every given field must hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionSpec {
+    /// CD19 status.
+    pub cd19: Option<StatusSpec>,
+    /// CD22 status.
+    pub cd22: Option<StatusSpec>,
+    /// Youngest age [years].
+    pub min_age: Option<f64>,
+    /// Oldest age [years].
+    pub max_age: Option<f64>,
+    /// CNS disease.
+    pub cns: Option<bool>,
+    /// Prior allo-HCT.
+    pub prior_hct: Option<bool>,
+    /// Highest marrow burden.
+    pub max_burden: Option<BurdenSpec>,
+    /// Lowest marrow burden.
+    pub min_burden: Option<BurdenSpec>,
+    /// Therapies the patient must have received.
+    pub received: Option<Vec<String>>,
+    /// Therapies the patient must not have received.
+    pub not_received: Option<Vec<String>>,
+    /// MRD status of the current remission (consolidation rules).
+    pub mrd: Option<StatusSpec>,
 }
 
 /// When to consolidate a remission with HCT.
@@ -471,6 +830,13 @@ pub struct LineSpec {
 pub struct ConsolidationSpec {
     /// The HCT therapy.
     pub therapy: String,
-    /// Remissions after these therapies are consolidated (eligible patients only).
-    pub after: Vec<String>,
+    /// Remissions after these therapies are consolidated (eligible patients only); each entry
+    /// a name or `{ therapy = "name", when = { ... } }` (e.g. after CAR-T only when
+    /// MRD-positive).
+    pub after: Vec<CandidateSpec>,
+    /// Extra condition at the time of remission, for every therapy; absent: none.
+    pub when: Option<ConditionSpec>,
+    /// Most cycles of a therapy given before the transplant, by therapy name (e.g. the usual
+    /// cap of 2 inotuzumab cycles); absent: the therapy's own consolidation cycles.
+    pub max_cycles_before: Option<BTreeMap<String, u32>>,
 }

@@ -69,9 +69,7 @@ pub fn take_tag<'de, D: Deserializer<'de>>(
 }
 
 /// Deserializes a variant's struct from the rest of a tagged table, keeping the error path.
-pub fn variant<'de, D: Deserializer<'de>, T: DeserializeOwned>(
-    table: toml::Table,
-) -> Result<T, D::Error> {
+pub fn variant<E: serde::de::Error, T: DeserializeOwned>(table: toml::Table) -> Result<T, E> {
     serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
@@ -95,7 +93,7 @@ macro_rules! tagged_enum {
                 let (tag, table) =
                     $crate::scenario::tagged::take_tag(d, $tag, $what, &[$($lit),+])?;
                 match tag.as_str() {
-                    $($lit => Ok($name::$variant($crate::scenario::tagged::variant::<D, $ty>(table)?)),)+
+                    $($lit => Ok($name::$variant($crate::scenario::tagged::variant::<D::Error, $ty>(table)?)),)+
                     _ => unreachable!("take_tag checked the tag"),
                 }
             }
