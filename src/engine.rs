@@ -609,7 +609,10 @@ impl<'a, O: Observer> Sim<'a, O> {
         RateCtx {
             burden: self.attrs.burden,
             age: self.age_at(t),
-            line: (self.attrs.salvage_line as u32 + u32::from(self.out.lines)).min(3) as u8,
+            // The salvage line of the line being given: the patient's line at time 0, plus one
+            // for every line started before the current one.
+            line: (u32::from(self.attrs.salvage_line) + u32::from(self.out.lines.saturating_sub(1)))
+                .min(3) as u8,
             prior_hct: self.attrs.prior_hct,
             kmt2a: self.attrs.kmt2a,
         }
@@ -954,23 +957,23 @@ impl<'a, O: Observer> Sim<'a, O> {
         let TherapyKind::Hct(h) = &self.model.therapies[rule.hct].kind else {
             unreachable!("consolidation therapy is a transplant")
         };
+        // The wait is drawn first (always, to keep the stream aligned): the age limit applies at
+        // the date of the transplant, not at the remission.
+        let rng = self.streams.get(Process::Transplant(rule.hct).slot());
+        let Some(wait) = h.time_to_transplant.sample(rng) else {
+            return false;
+        };
         let eligible = self.attrs.donor_available
             && self.attrs.hct_fit
-            && self.age_at(t) <= h.max_age
+            && self.age_at(t + wait) <= h.max_age
             && self.transplants < h.max_transplants;
         if !eligible {
             self.note(t, Note::NoTransplant(NoTransplant::NotEligible));
             return false;
         }
-        let rng = self.streams.get(Process::Transplant(rule.hct).slot());
-        match h.time_to_transplant.sample(rng) {
-            Some(d) => {
-                self.note(t, Note::TransplantPlanned { at: t + d });
-                self.at(t, d.get(), Track::Care, Event::Transplant);
-                true
-            }
-            None => false,
-        }
+        self.note(t, Note::TransplantPlanned { at: t + wait });
+        self.at(t, wait.get(), Track::Care, Event::Transplant);
+        true
     }
 
     fn transplant(&mut self, t: Days) {

@@ -133,6 +133,32 @@ fn default_scenario_runs_and_writes_three_files() {
 }
 
 #[test]
+fn pediatric_scenario_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pediatric_rr_ball.toml");
+    let o = allseq(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--patients",
+        "3000",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = std::fs::read_to_string(dir.path().join("summary.csv")).unwrap();
+    for s in [
+        "blinatumomab_first",
+        "car_t_first",
+        "inotuzumab_first",
+        "chemotherapy_first",
+    ] {
+        assert!(summary.contains(&format!("\n{s},")), "{s} missing");
+    }
+}
+
+#[test]
 fn missing_file() {
     let dir = tempfile::tempdir().unwrap();
     let err = fails(&dir.path().join("nope.toml"), &[], dir.path());

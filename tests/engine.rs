@@ -9,9 +9,22 @@ use allseq::scenario;
 use allseq::summary::StrategyAgg;
 use allseq::time::DAYS_PER_YEAR;
 
+const NO_BACKGROUND: &str =
+    r#"{ model = "gompertz", baseline_hazard = 1e-15, age_slope = 1e-6, max_age = 200.0 }"#;
+
 /// A one-strategy scenario: patients aged 40 at 5-49% blasts, negligible background
 /// mortality, the given therapies, lines and supportive survival.
 fn scenario(therapies: &str, lines: &str, consolidation: &str, supportive: &str) -> Model {
+    scenario_with(therapies, lines, consolidation, supportive, NO_BACKGROUND)
+}
+
+fn scenario_with(
+    therapies: &str,
+    lines: &str,
+    consolidation: &str,
+    supportive: &str,
+    background: &str,
+) -> Model {
     let text = format!(
         r#"
 name = "test"
@@ -35,7 +48,7 @@ salvage_line = {{ first = 1.0, second = 0.0, third_plus = 0.0 }}
 relapse_burden = {{ mrd_only = 0.0, blasts_lt5 = 0.0, blasts_5_49 = 1.0, blasts_ge50 = 0.0 }}
 relapse_cns = 0.0
 relapse_extramedullary = 0.0
-background_mortality = {{ model = "gompertz", baseline_hazard = 1e-15, age_slope = 1e-6, max_age = 200.0 }}
+background_mortality = {background}
 [therapies.bsc]
 kind = "supportive"
 survival = {supportive}
@@ -228,4 +241,27 @@ mrd_positive_relapse_hr = 1.0
         a.relapsed, 0,
         "a cured transplant replaces the remission's relapse clock"
     );
+}
+
+#[test]
+fn life_table_background_mortality() {
+    // q = 0.5 at every age from 40: a constant hazard ln 2 per year, so survival is exponential
+    // with mean 1/ln 2 = 1.4427 years. Supportive care never kills here (fixed 500 years), and
+    // max_age 200 is far away.
+    let table = r#"{ model = "life_table", start_age = 40.0, annual_death_probability = [0.5, 0.5, 0.5], max_age = 200.0 }"#;
+    let m = scenario_with(
+        "",
+        "",
+        "",
+        r#"{ dist = "fixed", value = 500.0, unit = "years" }"#,
+        table,
+    );
+    let a = simulate(&m, 100_000, 9);
+    let expected = 1.0 / std::f64::consts::LN_2;
+    let (mean, se) = (a.life_years.mean(), a.life_years.std_error());
+    assert!(
+        (mean - expected).abs() < 3.0 * se,
+        "mean {mean} vs {expected} (se {se})"
+    );
+    assert_eq!(a.deaths[1], 100_000, "all deaths are background deaths");
 }

@@ -790,7 +790,8 @@ pub enum BurdenSpec {
     MrdOnly,
     /// Under 5% blasts.
     BlastsLt5,
-    /// 5-49% blasts.
+    /// 5-49% blasts (snake_case would spell it `blasts5_49`).
+    #[serde(rename = "blasts_5_49")]
     Blasts5_49,
     /// 50% or more.
     BlastsGe50,
