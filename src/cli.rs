@@ -1,7 +1,9 @@
 //! The command line: `allseq run` and `allseq trace`.
 
 use crate::error::{Error, Result};
-use crate::output::{Manifest, Staged, git_commit, now_rfc3339, peak_memory_kib, sha256_hex};
+use crate::output::{
+    Manifest, ManifestEconomics, Staged, git_commit, now_rfc3339, peak_memory_kib,
+};
 use crate::report;
 use crate::runner::{self, DEFAULT_CHUNK, RunOptions};
 use crate::scenario;
@@ -174,7 +176,7 @@ fn run(args: RunArgs, stdout: &mut dyn Write) -> Result<()> {
         allseq_version: env!("CARGO_PKG_VERSION").into(),
         git_commit: git_commit(),
         scenario: args.scenario.display().to_string(),
-        scenario_sha256: sha256_hex(loaded.text.as_bytes()),
+        scenario_sha256: loaded.sha256(),
         seed,
         patients,
         threads,
@@ -183,9 +185,23 @@ fn run(args: RunArgs, stdout: &mut dyn Write) -> Result<()> {
         started,
         finished: now_rfc3339(),
         peak_memory_kib: peak_memory_kib(),
+        economics: model.economics.as_ref().map(|e| ManifestEconomics {
+            currency: e.currency.clone(),
+            price_year: e.price_year,
+            discount_costs: e.discount_costs,
+            discount_effects: e.discount_effects,
+            wtp: e.wtp.clone(),
+        }),
     };
     staged.add("summary.csv", &summary)?;
     staged.add("survival.csv", &survival)?;
+    if let Some(e) = &model.economics {
+        let rows = report::incremental_rows(model, &agg);
+        staged.add(
+            "incremental.csv",
+            &report::to_csv(&report::incremental_header(&e.wtp), &rows)?,
+        )?;
+    }
     let mut json = serde_json::to_vec_pretty(&manifest)?;
     json.push(b'\n');
     staged.add("manifest.json", &json)?;
@@ -197,6 +213,10 @@ fn run(args: RunArgs, stdout: &mut dyn Write) -> Result<()> {
             model.name, patients, seed, threads
         );
         text.push_str(&report::summary_table(model, &agg));
+        if model.economics.is_some() {
+            text.push('\n');
+            text.push_str(&report::incremental_table(model, &agg));
+        }
         text.push_str(&format!(
             "\nwrote {}\n",
             written

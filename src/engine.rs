@@ -10,10 +10,11 @@
 //! process and therapy, so the same patient under another strategy draws the same numbers for
 //! every process the strategies share.
 
+use crate::econ::{Accounts, Ledger};
 use crate::model::{
-    Burden, CarT, Cd22, Condition, Course, Grade, Horizon, MAX_THERAPIES, Model, OddsRatios,
-    Process, RateCtx, Strategy, Target, TherapyId, TherapyKind, TherapySet, ToxKind, Toxicity,
-    apply_odds_ratio,
+    Burden, CarT, Cd22, Condition, Cost, Course, Grade, Health, Horizon, MAX_THERAPIES, Model,
+    OddsRatios, Process, RateCtx, Strategy, Target, TherapyId, TherapyKind, TherapySet, ToxKind,
+    Toxicity, apply_odds_ratio,
 };
 use crate::patient::Attributes;
 use crate::queue::{EventQueue, Phase, Track};
@@ -122,6 +123,8 @@ pub enum Event {
         kind: ToxKind,
         /// How bad.
         grade: Grade,
+        /// How long it lasts [days].
+        days: f64,
     },
     /// Onset of GVHD after a transplant.
     Gvhd {
@@ -330,6 +333,8 @@ pub struct Outcome {
     pub first_relapse_cd19_negative: bool,
     /// Lines of therapy given.
     pub lines: u8,
+    /// Costs, life-years and QALYs (zero without economics).
+    pub accounts: Accounts,
 }
 
 impl Outcome {
@@ -356,6 +361,7 @@ impl Outcome {
             relapses: 0,
             first_relapse_cd19_negative: false,
             lines: 0,
+            accounts: Accounts::default(),
         }
     }
 }
@@ -451,6 +457,7 @@ pub fn simulate<O: Observer>(
         cycles: [0; MAX_THERAPIES],
         received: 0,
         remission: None,
+        ledger: model.economics.as_ref().map(Ledger::new),
         out: Outcome::new(),
     };
     sim.run()
@@ -478,6 +485,8 @@ struct Sim<'a, O: Observer> {
     /// Therapies received during the strategy.
     received: TherapySet,
     remission: Option<Remission>,
+    /// The patient's accounts, when the scenario has economics.
+    ledger: Option<Ledger<'a>>,
     out: Outcome,
 }
 
@@ -524,7 +533,22 @@ impl<'a, O: Observer> Sim<'a, O> {
         if !self.out.efs_event {
             self.out.efs = self.out.end;
         }
+        if let Some(l) = self.ledger.take() {
+            self.out.accounts = l.close(self.out.end.get());
+        }
         self.out
+    }
+
+    fn enter(&mut self, t: Days, health: Health) {
+        if let Some(l) = &mut self.ledger {
+            l.enter(t.get(), health);
+        }
+    }
+
+    fn charge(&mut self, t: Days, cost: &Cost) {
+        if let Some(l) = &mut self.ledger {
+            l.charge(t.get(), cost);
+        }
     }
 
     fn note(&mut self, t: Days, note: Note) {
@@ -569,8 +593,13 @@ impl<'a, O: Observer> Sim<'a, O> {
             Event::WaitingDropout => self.waiting_dropout(t),
             Event::Infusion => self.infusion(t),
             Event::ResponseAssessment => self.car_t_assessment(t),
-            Event::Toxicity { kind, grade } => {
+            Event::Toxicity { kind, grade, days } => {
                 let severe = grade != Grade::Low;
+                if let (Some(l), Some(e)) = (&mut self.ledger, &self.model.economics) {
+                    let g = usize::from(severe);
+                    l.charge(t.get(), &e.toxicity_costs[kind as usize][g]);
+                    l.episode(t.get(), days, e.toxicity_disutilities[kind as usize][g]);
+                }
                 match kind {
                     ToxKind::Crs => self.out.crs_grade3plus |= severe,
                     ToxKind::Icans => self.out.icans_grade3plus |= severe,
@@ -579,6 +608,7 @@ impl<'a, O: Observer> Sim<'a, O> {
                 }
             }
             Event::Gvhd { chronic } => {
+                self.gvhd_accounts(t, chronic);
                 if chronic {
                     self.out.chronic_gvhd = true;
                 } else {
@@ -588,6 +618,11 @@ impl<'a, O: Observer> Sim<'a, O> {
             Event::Transplant => self.transplant(t),
             Event::Relapse => self.relapse(t),
             Event::Death(cause) => {
+                if cause != Cause::Background
+                    && let Some(e) = &self.model.economics
+                {
+                    self.charge(t, &e.terminal_care);
+                }
                 self.out.death = Some(cause);
                 self.out.end = t;
                 self.efs_event(t);
@@ -599,6 +634,32 @@ impl<'a, O: Observer> Sim<'a, O> {
             }
         }
         Flow::Continue
+    }
+
+    fn gvhd_accounts(&mut self, t: Days, chronic: bool) {
+        let (Some(e), Some(rule)) = (&self.model.economics, &self.strategy.consolidation) else {
+            return;
+        };
+        let TherapyKind::Hct(h) = &self.model.therapies[rule.hct].kind else {
+            return;
+        };
+        let (cost, days, d) = if chronic {
+            (
+                &h.costs.chronic_gvhd,
+                h.chronic_gvhd.duration_days,
+                e.gvhd_disutility[1],
+            )
+        } else {
+            (
+                &h.costs.acute_gvhd,
+                h.acute_gvhd.duration_days,
+                e.gvhd_disutility[0],
+            )
+        };
+        if let Some(l) = &mut self.ledger {
+            l.charge(t.get(), cost);
+            l.episode(t.get(), days, d);
+        }
     }
 
     fn age_at(&self, t: Days) -> f64 {
@@ -706,6 +767,7 @@ impl<'a, O: Observer> Sim<'a, O> {
                 line: self.out.lines,
             },
         );
+        self.enter(t, Health::OnTreatment);
         match &self.model.therapies[therapy].kind {
             TherapyKind::Course(c) => self.start_course(t, therapy, c),
             TherapyKind::CarT(c) => {
@@ -760,6 +822,7 @@ impl<'a, O: Observer> Sim<'a, O> {
             in_remission: false,
         };
         self.at(t, c.cycle_days, Track::Care, Event::CycleEnd { cycle: 1 });
+        self.charge(t, &c.cost_per_cycle);
         self.schedule_toxicities(t, therapy, &c.toxicities);
     }
 
@@ -784,7 +847,12 @@ impl<'a, O: Observer> Sim<'a, O> {
     }
 
     fn episode(&mut self, t: Days, kind: ToxKind, grade: Grade, onset: f64, duration: f64) {
-        self.at(t, onset, Track::Fixed, Event::Toxicity { kind, grade });
+        let event = Event::Toxicity {
+            kind,
+            grade,
+            days: duration,
+        };
+        self.at(t, onset, Track::Fixed, event);
         if grade == Grade::Fatal {
             self.at(
                 t,
@@ -843,6 +911,7 @@ impl<'a, O: Observer> Sim<'a, O> {
             return self.line_failed(t, Some(therapy));
         } else {
             self.at(t, c.cycle_days, Track::Care, next);
+            self.charge(t, &c.cost_per_cycle);
             return;
         }
         // In remission: consolidation cycles, if any are left.
@@ -854,6 +923,7 @@ impl<'a, O: Observer> Sim<'a, O> {
                 in_remission: true,
             };
             self.at(t, c.cycle_days, Track::Care, next);
+            self.charge(t, &c.cost_per_cycle);
         } else {
             self.stage = Stage::Remission;
         }
@@ -925,6 +995,7 @@ impl<'a, O: Observer> Sim<'a, O> {
             self.out.first_response_time = Some(t);
         }
         self.attrs.burden = Burden::MrdOnly;
+        self.enter(t, Health::Remission);
         self.remission = Some(Remission {
             therapy,
             mrd_negative,
@@ -997,6 +1068,8 @@ impl<'a, O: Observer> Sim<'a, O> {
         self.attrs.prior_hct = true;
         self.mark_given(hct);
         self.stage = Stage::PostTransplant;
+        self.enter(t, Health::PostHctFirstYear);
+        self.charge(t, &h.costs.transplant);
 
         // Toxicity of the transplant, four draws in a fixed order: SOS, SOS fatality, acute
         // and chronic GVHD.
@@ -1138,6 +1211,7 @@ impl<'a, O: Observer> Sim<'a, O> {
         let collected = bernoulli(rng, c.apheresis_success);
         let failed = bernoulli(rng, c.manufacturing_failure);
         let made = c.manufacturing.sample(rng);
+        self.charge(t, &c.costs.apheresis);
         if !collected {
             self.note(t, Note::ApheresisFailed);
             return self.line_failed(t, None);
@@ -1160,6 +1234,7 @@ impl<'a, O: Observer> Sim<'a, O> {
                 };
                 self.note(t, Note::Bridge { therapy: b.therapy });
                 let course = self.course(b.therapy);
+                self.charge(t, &course.cost_per_cycle);
                 self.schedule_toxicities(t, b.therapy, &course.toxicities);
                 break;
             }
@@ -1174,8 +1249,9 @@ impl<'a, O: Observer> Sim<'a, O> {
             self.note(t, Note::NoResponse { therapy });
             self.line_failed(t, None);
         } else {
-            let ld = self.car_t(therapy).lymphodepletion_days;
-            self.at(t, ld, Track::Care, Event::Infusion);
+            let c = self.car_t(therapy);
+            self.charge(t, &c.costs.lymphodepletion);
+            self.at(t, c.lymphodepletion_days, Track::Care, Event::Infusion);
         }
     }
 
@@ -1220,6 +1296,8 @@ impl<'a, O: Observer> Sim<'a, O> {
             );
         }
         let c = self.car_t(therapy);
+        self.charge(t, &c.costs.product);
+        self.charge(t, &c.costs.infusion);
         self.schedule_toxicities(t, therapy, &c.toxicities);
         self.at(t, c.assessment_days, Track::Care, Event::ResponseAssessment);
     }
@@ -1244,6 +1322,7 @@ impl<'a, O: Observer> Sim<'a, O> {
         }
         self.note(t, Note::Supportive);
         self.stage = Stage::Supportive;
+        self.enter(t, Health::Relapse);
         let sid = self.strategy.supportive;
         let TherapyKind::Supportive(s) = &self.model.therapies[sid].kind else {
             unreachable!("supportive therapy is supportive care")

@@ -43,8 +43,10 @@
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+pub mod cea;
 pub mod cli;
 pub mod dist;
+pub mod econ;
 pub mod engine;
 pub mod error;
 pub mod model;

@@ -442,6 +442,8 @@ pub struct Course {
     pub escape: Option<Escape>,
     /// SOS at a consolidating HCT.
     pub hct_sos: Option<HctSos>,
+    /// Cost at the start of each cycle (zero without economics).
+    pub cost_per_cycle: Cost,
 }
 
 /// The CAR-T pipeline.
@@ -477,6 +479,8 @@ pub struct CarT {
     pub toxicities: Vec<Toxicity>,
     /// Antigen escape.
     pub escape: Option<Escape>,
+    /// Costs (zero without economics).
+    pub costs: CarTCosts,
 }
 
 /// A GVHD episode type.
@@ -515,6 +519,8 @@ pub struct Hct {
     pub relapse: TimeDist,
     /// Relapse HR when MRD-positive before transplant.
     pub mrd_positive_relapse_hr: f64,
+    /// Costs (zero without economics).
+    pub costs: HctCosts,
 }
 
 /// Best supportive care.
@@ -650,6 +656,96 @@ pub struct Strategy {
     pub supportive: TherapyId,
 }
 
+/// Cost categories, in output order.
+pub const COST_CATEGORIES: [&str; 7] = [
+    "drug",
+    "administration",
+    "hospital",
+    "toxicity",
+    "transplant",
+    "follow_up",
+    "end_of_life",
+];
+
+/// A cost split over [`COST_CATEGORIES`], in the scenario's currency.
+pub type Cost = [f64; 7];
+
+/// Health states for utilities and daily costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// On treatment with active disease.
+    OnTreatment = 0,
+    /// In remission.
+    Remission = 1,
+    /// First year after an allogeneic HCT.
+    PostHctFirstYear = 2,
+    /// Long-term survivor.
+    LongTerm = 3,
+    /// Relapsed/refractory disease in supportive care.
+    Relapse = 4,
+}
+
+/// Costs, utilities and discounting of a scenario.
+#[derive(Debug, Clone)]
+pub struct Economics {
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// Price year.
+    pub price_year: i64,
+    /// Annual discount rate of costs.
+    pub discount_costs: f64,
+    /// Annual discount rate of effects.
+    pub discount_effects: f64,
+    /// Willingness-to-pay thresholds per QALY.
+    pub wtp: Vec<u64>,
+    /// Utility by [`Health`].
+    pub utilities: [f64; 5],
+    /// Remission length after which a patient is a long-term survivor [days].
+    pub long_term_after_days: f64,
+    /// Cost per day by [`Health`].
+    pub daily_costs: [Cost; 5],
+    /// Toxicity episode cost by [`ToxKind`] and grade (0 = low, 1 = severe).
+    pub toxicity_costs: [[Cost; 2]; 5],
+    /// Toxicity disutility by [`ToxKind`] and grade, over the episode.
+    pub toxicity_disutilities: [[f64; 2]; 5],
+    /// GVHD disutility after transplant (acute, chronic), over the episode.
+    pub gvhd_disutility: [f64; 2],
+    /// One-off cost at a death not from background mortality.
+    pub terminal_care: Cost,
+}
+
+impl Economics {
+    /// Continuous discount rate equivalent to an annual rate `r`: ρ = ln(1 + r), so that a value
+    /// at `t` years is weighted exp(-ρt) = (1 + r)^-t, exactly the guideline's annual rate.
+    pub fn continuous(r: f64) -> f64 {
+        r.ln_1p()
+    }
+}
+
+/// Costs of the CAR-T pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CarTCosts {
+    /// At apheresis.
+    pub apheresis: Cost,
+    /// At lymphodepletion.
+    pub lymphodepletion: Cost,
+    /// Product, at infusion.
+    pub product: Cost,
+    /// Infusion admission.
+    pub infusion: Cost,
+}
+
+/// Costs of an allogeneic HCT.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct HctCosts {
+    /// The transplant episode.
+    pub transplant: Cost,
+    /// Extra cost of acute GVHD.
+    pub acute_gvhd: Cost,
+    /// Extra cost of chronic GVHD.
+    pub chronic_gvhd: Cost,
+}
+
 /// The random processes of a patient. Each has its own stream (see [`crate::rng`]); the model
 /// lays them out in dense slots: the patient-level ones first, then one block per therapy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -768,6 +864,8 @@ pub struct Model {
     pub therapies: Vec<Therapy>,
     /// Strategies, in scenario order.
     pub strategies: Vec<Strategy>,
+    /// Costs, utilities and discounting; `None` for a clinical-only scenario.
+    pub economics: Option<Economics>,
 }
 
 impl Model {

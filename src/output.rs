@@ -148,6 +148,23 @@ pub struct Manifest {
     pub finished: String,
     /// Peak resident memory of the process [KiB] (Linux `VmHWM`; absent elsewhere).
     pub peak_memory_kib: Option<u64>,
+    /// Currency, price year and discounting of the costs and QALYs; absent without economics.
+    pub economics: Option<ManifestEconomics>,
+}
+
+/// The economic settings echoed in `manifest.json`.
+#[derive(Debug, Serialize)]
+pub struct ManifestEconomics {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Price year.
+    pub price_year: i64,
+    /// Annual discount rate of costs.
+    pub discount_costs: f64,
+    /// Annual discount rate of effects.
+    pub discount_effects: f64,
+    /// Willingness-to-pay thresholds per QALY.
+    pub wtp: Vec<u64>,
 }
 
 /// Peak resident set size of this process in KiB, from `/proc/self/status` (Linux only).

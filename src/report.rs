@@ -1,9 +1,11 @@
 //! From aggregates to the tables users read: `summary.csv`, `survival.csv` and the printed
 //! summary. One place defines each column, its name and its formatting.
 
+use crate::cea::{self, Status};
+use crate::econ::category_columns;
 use crate::engine::Cause;
 use crate::model::Model;
-use crate::summary::{RunAgg, StrategyAgg};
+use crate::summary::{ExactSum, RunAgg, StrategyAgg};
 use crate::time::DAYS_PER_MONTH;
 
 /// A cell: a number with fixed decimals, a count, or empty (not applicable / not reached).
@@ -54,8 +56,15 @@ pub fn summary_header() -> Vec<String> {
         "os_60m",
         "median_efs_months",
         "efs_12m",
+        "mean_cost",
+        "mean_qaly",
         "mean_ly",
+        "se_cost",
+        "se_qaly",
         "se_ly",
+        "mean_cost_undiscounted",
+        "mean_qaly_undiscounted",
+        "mean_ly_undiscounted",
         "first_line_response_rate",
         "mrd_negative_rate",
         "car_t_intended",
@@ -76,11 +85,29 @@ pub fn summary_header() -> Vec<String> {
     .map(String::from)
     .to_vec();
     h.extend(Cause::ALL.iter().map(|c| format!("deaths_{}", c.label())));
+    h.extend(category_columns());
     h
 }
 
-/// One row of `summary.csv`.
-pub fn summary_row(name: &str, a: &StrategyAgg) -> Vec<Cell> {
+fn mean(s: &ExactSum, economics: bool, decimals: usize) -> Cell {
+    if economics {
+        Cell::Num(s.mean(), decimals)
+    } else {
+        Cell::Empty
+    }
+}
+
+fn se(s: &ExactSum, economics: bool, decimals: usize) -> Cell {
+    if economics {
+        Cell::Num(s.std_error(), decimals)
+    } else {
+        Cell::Empty
+    }
+}
+
+/// One row of `summary.csv`; the cost and QALY columns (and discounted life-years) are empty
+/// for a scenario without `[economics]`.
+pub fn summary_row(name: &str, a: &StrategyAgg, economics: bool) -> Vec<Cell> {
     let n = a.patients;
     let toxic_deaths: u64 = Cause::ALL
         .iter()
@@ -96,8 +123,15 @@ pub fn summary_row(name: &str, a: &StrategyAgg) -> Vec<Cell> {
         opt(a.os.at_month(60), 6),
         opt(a.efs.median_days().map(|d| d / DAYS_PER_MONTH), 2),
         opt(a.efs.at_month(12), 6),
+        mean(&a.cost_disc, economics, 2),
+        mean(&a.qaly_disc, economics, 6),
+        mean(&a.ly_disc, economics, 6),
+        se(&a.cost_disc, economics, 2),
+        se(&a.qaly_disc, economics, 6),
+        se(&a.ly_disc, economics, 6),
+        mean(&a.cost, economics, 2),
+        mean(&a.qaly, economics, 6),
         Cell::Num(a.life_years.mean(), 6),
-        Cell::Num(a.life_years.std_error(), 6),
         ratio(a.first_response, n),
         // MRD-negativity among first-line responders, as trials report it.
         ratio(a.first_mrd_negative, a.first_response),
@@ -119,6 +153,11 @@ pub fn summary_row(name: &str, a: &StrategyAgg) -> Vec<Cell> {
         ratio(a.lines, n),
     ];
     row.extend(a.deaths.iter().map(|&d| Cell::Int(d)));
+    row.extend(
+        a.cost_disc_by_category
+            .iter()
+            .map(|c| mean(c, economics, 2)),
+    );
     row
 }
 
@@ -128,8 +167,179 @@ pub fn summary_rows(model: &Model, agg: &RunAgg) -> Vec<Vec<Cell>> {
         .strategies
         .iter()
         .zip(&agg.strategies)
-        .map(|(s, a)| summary_row(&s.name, a))
+        .map(|(s, a)| summary_row(&s.name, a, model.economics.is_some()))
         .collect()
+}
+
+/// The columns of `incremental.csv` for the scenario's WTP thresholds.
+pub fn incremental_header(wtp: &[u64]) -> Vec<String> {
+    let mut h: Vec<String> = ["strategy", "cost", "qaly", "status", "icer"]
+        .map(String::from)
+        .to_vec();
+    h.extend(wtp.iter().map(|w| format!("nmb_{w}")));
+    h.extend(
+        [
+            "incremental_cost",
+            "incremental_qaly",
+            "se_incremental_cost",
+            "se_incremental_qaly",
+            "crn_se_ratio_cost",
+            "crn_se_ratio_qaly",
+        ]
+        .map(String::from),
+    );
+    h
+}
+
+/// Rows of `incremental.csv`, ordered by cost: the frontier analysis of discounted costs and
+/// QALYs, NMB at each threshold, and increments against the reference strategy with their
+/// paired (common-random-number) standard errors and the ratio of each to the standard error of
+/// an unpaired comparison of the same size.
+pub fn incremental_rows(model: &Model, agg: &RunAgg) -> Vec<Vec<Cell>> {
+    let Some(e) = &model.economics else {
+        return Vec::new();
+    };
+    let points: Vec<(f64, f64)> = agg
+        .strategies
+        .iter()
+        .map(|a| (a.cost_disc.mean(), a.qaly_disc.mean()))
+        .collect();
+    let rows = cea::analyse(&points);
+    let reference = rows
+        .iter()
+        .find(|r| r.status == Status::Reference)
+        .expect("one reference strategy")
+        .index;
+    let r_agg = &agg.strategies[reference];
+    rows.iter()
+        .map(|r| {
+            let s = r.index;
+            let a = &agg.strategies[s];
+            let mut row = vec![
+                Cell::Text(model.strategies[s].name.clone()),
+                Cell::Num(r.cost, 2),
+                Cell::Num(r.qaly, 6),
+                Cell::Text(r.status.label().into()),
+                r.icer.map_or(Cell::Empty, |v| Cell::Num(v, 2)),
+            ];
+            row.extend(e.wtp.iter().map(|&w| Cell::Num(r.nmb(w as f64), 2)));
+            let se_cost = agg.paired_cost.se_difference(s, reference);
+            let se_qaly = agg.paired_qaly.se_difference(s, reference);
+            let unpaired = |x: &ExactSum, y: &ExactSum| x.std_error().hypot(y.std_error());
+            let ratio = |paired: f64, unpaired: f64| {
+                if s == reference || unpaired == 0.0 {
+                    Cell::Empty
+                } else {
+                    Cell::Num(paired / unpaired, 4)
+                }
+            };
+            row.extend([
+                Cell::Num(a.cost_disc.mean() - r_agg.cost_disc.mean(), 2),
+                Cell::Num(a.qaly_disc.mean() - r_agg.qaly_disc.mean(), 6),
+                Cell::Num(se_cost, 2),
+                Cell::Num(se_qaly, 6),
+                ratio(se_cost, unpaired(&a.cost_disc, &r_agg.cost_disc)),
+                ratio(se_qaly, unpaired(&a.qaly_disc, &r_agg.qaly_disc)),
+            ]);
+            row
+        })
+        .collect()
+}
+
+/// The printed incremental analysis.
+pub fn incremental_table(model: &Model, agg: &RunAgg) -> String {
+    let Some(e) = &model.economics else {
+        return String::new();
+    };
+    let header = incremental_header(&e.wtp);
+    let rows = incremental_rows(model, agg);
+    let col = |name: &str| header.iter().position(|h| h == name).expect("known column");
+    let num = |c: &Cell, d: usize| match c {
+        Cell::Num(x, _) => format!("{x:.d$}"),
+        _ => "-".into(),
+    };
+    let mut lines = vec![
+        [
+            "strategy",
+            "cost",
+            "QALYs",
+            "status",
+            "ICER",
+            "inc cost (SE)",
+            "inc QALY (SE)",
+            "CRN SE ratio",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for r in &rows {
+        lines.push(vec![
+            r[0].csv(),
+            num(&r[col("cost")], 0),
+            num(&r[col("qaly")], 3),
+            r[col("status")].csv(),
+            num(&r[col("icer")], 0),
+            format!(
+                "{} ({})",
+                num(&r[col("incremental_cost")], 0),
+                num(&r[col("se_incremental_cost")], 0)
+            ),
+            format!(
+                "{} ({})",
+                num(&r[col("incremental_qaly")], 3),
+                num(&r[col("se_incremental_qaly")], 3)
+            ),
+            format!(
+                "{}/{}",
+                num(&r[col("crn_se_ratio_cost")], 2),
+                num(&r[col("crn_se_ratio_qaly")], 2)
+            ),
+        ]);
+    }
+    let mut out = format!(
+        "Costs in {} ({} prices), discounted {}%/{}% a year (costs/effects):\n",
+        e.currency,
+        e.price_year,
+        e.discount_costs * 100.0,
+        e.discount_effects * 100.0
+    );
+    out.push_str(&render(&lines));
+    out.push_str("(ICER per QALY against the previous frontier strategy; increments against the reference with paired standard errors; CRN SE ratio = paired SE / unpaired SE, cost/QALY)\n");
+    out
+}
+
+/// Left-aligned first column, right-aligned others, a rule under the header.
+fn render(lines: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..lines[0].len())
+        .map(|c| {
+            lines
+                .iter()
+                .map(|l| l[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        let cells: Vec<String> = l
+            .iter()
+            .enumerate()
+            .map(|(c, v)| {
+                if c == 0 {
+                    format!("{v:<w$}", w = widths[c])
+                } else {
+                    format!("{v:>w$}", w = widths[c])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if i == 0 {
+            out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// The columns of `survival.csv`.
@@ -182,7 +392,7 @@ const TABLE: [(&str, &str, Show); 12] = [
     ("OS 24m", "os_24m", Show::Percent),
     ("OS 60m", "os_60m", Show::Percent),
     ("median EFS", "median_efs_months", Show::Months),
-    ("mean LY", "mean_ly", Show::Number),
+    ("LY undisc", "mean_ly_undiscounted", Show::Number),
     ("1L resp", "first_line_response_rate", Show::Percent),
     ("CAR-T inf", "car_t_infused_fraction", Show::Percent),
     ("HCT", "hct_rate", Show::Percent),
@@ -219,7 +429,7 @@ pub fn summary_table(model: &Model, agg: &RunAgg) -> String {
             .collect::<Vec<_>>(),
     ];
     for (s, a) in model.strategies.iter().zip(&agg.strategies) {
-        let row = summary_row(&s.name, a);
+        let row = summary_row(&s.name, a, model.economics.is_some());
         lines.push(
             std::iter::once(s.name.clone())
                 .chain(
@@ -231,35 +441,7 @@ pub fn summary_table(model: &Model, agg: &RunAgg) -> String {
                 .collect(),
         );
     }
-    let widths: Vec<usize> = (0..lines[0].len())
-        .map(|c| {
-            lines
-                .iter()
-                .map(|l| l[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for (i, l) in lines.iter().enumerate() {
-        let cells: Vec<String> = l
-            .iter()
-            .enumerate()
-            .map(|(c, v)| {
-                if c == 0 {
-                    format!("{v:<w$}", w = widths[c])
-                } else {
-                    format!("{v:>w$}", w = widths[c])
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-        if i == 0 {
-            out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
-            out.push('\n');
-        }
-    }
+    let mut out = render(&lines);
     out.push_str("(medians in months, NR = not reached; LY undiscounted; 1L resp = response to the first therapy given; CAR-T inf = infused among intended; CD19- rel = first relapses that were CD19-negative)\n");
     out
 }
@@ -274,6 +456,9 @@ mod tests {
         for (_, col, _) in TABLE {
             assert!(cols.iter().any(|c| c == col), "{col}");
         }
-        assert_eq!(summary_row("x", &StrategyAgg::new(10.0)).len(), cols.len());
+        assert_eq!(
+            summary_row("x", &StrategyAgg::new(10.0), true).len(),
+            cols.len()
+        );
     }
 }

@@ -41,12 +41,14 @@ pub fn simulate_range(
     ws: &mut Workspace,
     agg: &mut RunAgg,
 ) {
+    let mut outcomes = Vec::with_capacity(model.strategies.len());
     for patient in first..first + count {
         let attrs = ws.attributes(model, run, patient);
-        for (s, sagg) in agg.strategies.iter_mut().enumerate() {
-            let outcome = simulate(model, s, run, patient, &attrs, ws, &mut ());
-            sagg.add(&outcome);
+        outcomes.clear();
+        for s in 0..model.strategies.len() {
+            outcomes.push(simulate(model, s, run, patient, &attrs, ws, &mut ()));
         }
+        agg.add_patient(&outcomes);
     }
 }
 

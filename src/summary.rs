@@ -177,6 +177,18 @@ pub struct StrategyAgg {
     pub efs: SurvivalHist,
     /// Undiscounted life-years.
     pub life_years: ExactSum,
+    /// Discounted life-years.
+    pub ly_disc: ExactSum,
+    /// Undiscounted QALYs.
+    pub qaly: ExactSum,
+    /// Discounted QALYs.
+    pub qaly_disc: ExactSum,
+    /// Undiscounted costs.
+    pub cost: ExactSum,
+    /// Discounted costs.
+    pub cost_disc: ExactSum,
+    /// Discounted costs by category.
+    pub cost_disc_by_category: [ExactSum; 7],
     /// Deaths by [`Cause`] index.
     pub deaths: [u64; Cause::COUNT],
     /// First-line responders.
@@ -219,6 +231,12 @@ impl StrategyAgg {
             os: SurvivalHist::new(max_days),
             efs: SurvivalHist::new(max_days),
             life_years: ExactSum::default(),
+            ly_disc: ExactSum::default(),
+            qaly: ExactSum::default(),
+            qaly_disc: ExactSum::default(),
+            cost: ExactSum::default(),
+            cost_disc: ExactSum::default(),
+            cost_disc_by_category: [ExactSum::default(); 7],
             deaths: [0; Cause::COUNT],
             first_response: 0,
             first_mrd_negative: 0,
@@ -245,6 +263,19 @@ impl StrategyAgg {
         self.os.add(o.end, o.death.is_some());
         self.efs.add(o.efs, o.efs_event);
         self.life_years.add(o.end.get() / DAYS_PER_YEAR);
+        let a = &o.accounts;
+        self.ly_disc.add(a.ly_disc);
+        self.qaly.add(a.qaly);
+        self.qaly_disc.add(a.qaly_disc);
+        self.cost.add(a.cost);
+        self.cost_disc.add(a.cost_disc);
+        for (s, &c) in self
+            .cost_disc_by_category
+            .iter_mut()
+            .zip(&a.cost_disc_by_category)
+        {
+            s.add(c);
+        }
         if let Some(c) = o.death {
             self.deaths[c as usize] += 1;
         }
@@ -271,6 +302,18 @@ impl StrategyAgg {
         self.os.merge(&o.os);
         self.efs.merge(&o.efs);
         self.life_years.merge(&o.life_years);
+        self.ly_disc.merge(&o.ly_disc);
+        self.qaly.merge(&o.qaly);
+        self.qaly_disc.merge(&o.qaly_disc);
+        self.cost.merge(&o.cost);
+        self.cost_disc.merge(&o.cost_disc);
+        for (s, c) in self
+            .cost_disc_by_category
+            .iter_mut()
+            .zip(&o.cost_disc_by_category)
+        {
+            s.merge(c);
+        }
         for (a, b) in self.deaths.iter_mut().zip(o.deaths) {
             *a += b;
         }
@@ -292,11 +335,84 @@ impl StrategyAgg {
     }
 }
 
+/// Fixed-point scale of [`Paired`]: 2^24. Values up to 5e8 (costs) keep the sum of squared
+/// differences of 10^8 patients inside i128.
+const PAIR_SCALE: f64 = 16_777_216.0;
+
+/// Sums for the standard error of the difference between every two strategies, from each
+/// patient's paired values (common random numbers): `Σ q_s` and `Σ (q_s − q_r)²` in integers.
+///
+/// Two strategies that produce the same value for every patient have every difference exactly
+/// zero, so their incremental standard error is exactly zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paired {
+    k: usize,
+    n: u64,
+    sum: Vec<i128>,
+    /// Σ (q_s − q_r)² at `s * k + r`, s < r.
+    sum_sq_diff: Vec<i128>,
+}
+
+impl Paired {
+    /// Sums for `k` strategies.
+    pub fn new(k: usize) -> Paired {
+        Paired {
+            k,
+            n: 0,
+            sum: vec![0; k],
+            sum_sq_diff: vec![0; k * k],
+        }
+    }
+
+    /// Adds one patient's values under every strategy.
+    #[inline]
+    pub fn add(&mut self, values: impl Fn(usize) -> f64) {
+        self.n += 1;
+        // Quantised on the fly (no allocation per patient; k is a handful of strategies).
+        let q = |s: usize| (values(s) * PAIR_SCALE).round() as i64;
+        for s in 0..self.k {
+            let qs = q(s);
+            self.sum[s] += i128::from(qs);
+            for r in s + 1..self.k {
+                let d = i128::from(qs - q(r));
+                self.sum_sq_diff[s * self.k + r] += d * d;
+            }
+        }
+    }
+
+    /// Adds another set of sums.
+    pub fn merge(&mut self, o: &Paired) {
+        self.n += o.n;
+        self.sum.iter_mut().zip(&o.sum).for_each(|(a, b)| *a += b);
+        self.sum_sq_diff
+            .iter_mut()
+            .zip(&o.sum_sq_diff)
+            .for_each(|(a, b)| *a += b);
+    }
+
+    /// Standard error of the mean paired difference between strategies `s` and `r`.
+    pub fn se_difference(&self, s: usize, r: usize) -> f64 {
+        if s == r || self.n < 2 {
+            return 0.0;
+        }
+        let (a, b) = (s.min(r), s.max(r));
+        let n = self.n as f64;
+        let sum_d = (self.sum[a] - self.sum[b]) as f64;
+        let ssd = self.sum_sq_diff[a * self.k + b] as f64;
+        let var = (ssd - sum_d * sum_d / n) / (n - 1.0);
+        (var.max(0.0) / n).sqrt() / PAIR_SCALE
+    }
+}
+
 /// Aggregates of every strategy of a run, in scenario order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunAgg {
     /// One per strategy.
     pub strategies: Vec<StrategyAgg>,
+    /// Paired sums of discounted costs.
+    pub paired_cost: Paired,
+    /// Paired sums of discounted QALYs.
+    pub paired_qaly: Paired,
 }
 
 impl RunAgg {
@@ -304,7 +420,18 @@ impl RunAgg {
     pub fn new(n: usize, max_days: f64) -> RunAgg {
         RunAgg {
             strategies: (0..n).map(|_| StrategyAgg::new(max_days)).collect(),
+            paired_cost: Paired::new(n),
+            paired_qaly: Paired::new(n),
         }
+    }
+
+    /// Adds one patient's outcomes, one per strategy in order.
+    pub fn add_patient(&mut self, outcomes: &[Outcome]) {
+        for (a, o) in self.strategies.iter_mut().zip(outcomes) {
+            a.add(o);
+        }
+        self.paired_cost.add(|s| outcomes[s].accounts.cost_disc);
+        self.paired_qaly.add(|s| outcomes[s].accounts.qaly_disc);
     }
 
     /// Adds another run's aggregates, strategy by strategy.
@@ -312,6 +439,8 @@ impl RunAgg {
         for (a, b) in self.strategies.iter_mut().zip(&o.strategies) {
             a.merge(b);
         }
+        self.paired_cost.merge(&o.paired_cost);
+        self.paired_qaly.merge(&o.paired_qaly);
         self
     }
 }
@@ -347,6 +476,30 @@ mod tests {
         }
         // sd = sqrt(5/3), se = sd / 2
         assert!((s.std_error() - (5.0f64 / 3.0).sqrt() / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn paired_standard_error() {
+        let mut p = Paired::new(3);
+        // Strategy 1 = strategy 0 + 1 for everyone; strategy 2 = strategy 0.
+        for x in [1.0, 5.0, 2.0, 8.0] {
+            p.add(|s| if s == 1 { x + 1.0 } else { x });
+        }
+        assert_eq!(
+            p.se_difference(0, 1),
+            0.0,
+            "a constant difference has no variance"
+        );
+        assert_eq!(p.se_difference(0, 2), 0.0, "identical values: exactly zero");
+        // Differences between 1 and 2 are all 1 too.
+        assert_eq!(p.se_difference(2, 1), 0.0);
+        let mut q = Paired::new(2);
+        for (a, b) in [(1.0, 2.0), (3.0, 3.0), (2.0, 5.0)] {
+            q.add(|s| if s == 0 { a } else { b });
+        }
+        // d = -1, 0, -3: mean -4/3, sd = sqrt(((1/3)^2 + (4/3)^2 + (5/3)^2) / 2) = sqrt(7/3).
+        let expected = (7.0f64 / 3.0).sqrt() / 3.0f64.sqrt();
+        assert!((q.se_difference(0, 1) - expected).abs() < 1e-12);
     }
 
     #[test]

@@ -86,7 +86,7 @@ fn describe_event(e: Event) -> String {
         Event::WaitingDropout => "dropout while waiting for CAR-T".into(),
         Event::Infusion => "CAR-T infusion".into(),
         Event::ResponseAssessment => "CAR-T response assessment".into(),
-        Event::Toxicity { kind, grade } => format!(
+        Event::Toxicity { kind, grade, .. } => format!(
             "{} onset, {}",
             kind.label().to_uppercase(),
             match grade {

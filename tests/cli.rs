@@ -78,10 +78,34 @@ fn default_scenario_runs_and_writes_three_files() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["manifest.json", "summary.csv", "survival.csv"]);
+    assert_eq!(
+        names,
+        [
+            "incremental.csv",
+            "manifest.json",
+            "summary.csv",
+            "survival.csv"
+        ]
+    );
+    let incremental = std::fs::read_to_string(out.join("incremental.csv")).unwrap();
+    assert!(
+        incremental.starts_with("strategy,cost,qaly,status,icer,nmb_50000,nmb_100000,nmb_150000,"),
+        "{incremental}"
+    );
+    assert_eq!(incremental.lines().count(), 1 + adult_strategies());
     let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     let header = summary.lines().next().unwrap();
     for col in [
+        "mean_cost",
+        "mean_qaly",
+        "mean_cost_undiscounted",
+        "mean_qaly_undiscounted",
+        "mean_ly_undiscounted",
+        "se_cost",
+        "se_qaly",
+        "se_ly",
+        "cost_drug",
+        "cost_end_of_life",
         "strategy",
         "patients",
         "median_os_months",

@@ -9,7 +9,7 @@ use allseq::scenario;
 use allseq::summary::StrategyAgg;
 use allseq::time::DAYS_PER_YEAR;
 
-const NO_BACKGROUND: &str =
+pub const NO_BACKGROUND: &str =
     r#"{ model = "gompertz", baseline_hazard = 1e-15, age_slope = 1e-6, max_age = 200.0 }"#;
 
 /// A one-strategy scenario: patients aged 40 at 5-49% blasts, negligible background
@@ -25,7 +25,20 @@ fn scenario_with(
     supportive: &str,
     background: &str,
 ) -> Model {
-    let text = format!(
+    let text = scenario_text(therapies, lines, consolidation, supportive, background, "");
+    scenario::parse("test.toml".as_ref(), &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The text of a one-strategy scenario; `extra` is appended (e.g. an `[economics]` table).
+pub fn scenario_text(
+    therapies: &str,
+    lines: &str,
+    consolidation: &str,
+    supportive: &str,
+    background: &str,
+    extra: &str,
+) -> String {
+    format!(
         r#"
 name = "test"
 seed = 1
@@ -59,12 +72,12 @@ description = "test"
 lines = [{lines}]
 {consolidation}
 supportive = "bsc"
+{extra}
 "#
-    );
-    scenario::parse("test.toml".as_ref(), &text).unwrap_or_else(|e| panic!("{e}"))
+    )
 }
 
-fn simulate(model: &Model, patients: u64, seed: u64) -> StrategyAgg {
+pub fn simulate(model: &Model, patients: u64, seed: u64) -> StrategyAgg {
     let opts = RunOptions {
         patients,
         seed,

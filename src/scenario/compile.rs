@@ -472,6 +472,10 @@ fn course(path: &str, class: CourseClass, s: &CourseSpec) -> R<Therapy> {
         toxicities: toxicities(&f("toxicities"), &s.toxicities)?,
         escape: escape(&f("escape"), &s.escape)?,
         hct_sos: hct_sos(&f("hct_sos"), &s.hct_sos)?,
+        cost_per_cycle: match &s.costs {
+            Some(c) => cost(&f("costs.per_cycle"), &c.per_cycle)?,
+            None => [0.0; 7],
+        },
     });
     let (min_age, max_age) = age_window(path, s.min_age, s.max_age)?;
     Ok(Therapy {
@@ -509,6 +513,15 @@ fn car_t(path: &str, s: &CarTSpec) -> R<Therapy> {
         )?,
         toxicities: toxicities(&f("toxicities"), &s.toxicities)?,
         escape: escape(&f("escape"), &s.escape)?,
+        costs: match &s.costs {
+            Some(c) => CarTCosts {
+                apheresis: cost(&f("costs.apheresis"), &c.apheresis)?,
+                lymphodepletion: cost(&f("costs.lymphodepletion"), &c.lymphodepletion)?,
+                product: cost(&f("costs.product"), &c.product)?,
+                infusion: cost(&f("costs.infusion"), &c.infusion)?,
+            },
+            None => CarTCosts::default(),
+        },
     });
     let (min_age, max_age) = age_window(path, s.min_age, s.max_age)?;
     let label_max_age = match s.label_max_age {
@@ -547,6 +560,14 @@ fn hct(path: &str, s: &HctSpec) -> R<Therapy> {
             &f("mrd_positive_relapse_hr"),
             s.mrd_positive_relapse_hr,
         )?,
+        costs: match &s.costs {
+            Some(c) => HctCosts {
+                transplant: cost(&f("costs.transplant"), &c.transplant)?,
+                acute_gvhd: cost(&f("costs.acute_gvhd"), &c.acute_gvhd)?,
+                chronic_gvhd: cost(&f("costs.chronic_gvhd"), &c.chronic_gvhd)?,
+            },
+            None => HctCosts::default(),
+        },
     });
     Ok(Therapy {
         name: String::new(),
@@ -928,6 +949,166 @@ fn strategy(
     })
 }
 
+fn cost(path: &str, c: &CostSpec) -> R<Cost> {
+    let parts = [
+        ("drug", c.drug),
+        ("administration", c.administration),
+        ("hospital", c.hospital),
+        ("toxicity", c.toxicity),
+        ("transplant", c.transplant),
+        ("follow_up", c.follow_up),
+        ("end_of_life", c.end_of_life),
+    ];
+    let mut out = [0.0; 7];
+    for (slot, (name, v)) in out.iter_mut().zip(parts) {
+        if let Some(v) = v {
+            *slot = non_negative(&format!("{path}.{name}"), v)?;
+        }
+    }
+    Ok(out)
+}
+
+fn utility(path: &str, v: f64) -> R<f64> {
+    if v.is_finite() && (-1.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        invalid(path, format!("must be a utility in [-1, 1] (got {v})"))
+    }
+}
+
+fn disutility(path: &str, v: f64) -> R<f64> {
+    if v.is_finite() && (0.0..=2.0).contains(&v) {
+        Ok(v)
+    } else {
+        invalid(
+            path,
+            format!("must be a utility decrement in [0, 2], positive = worse (got {v})"),
+        )
+    }
+}
+
+fn by_state<T, U>(path: &str, s: &ByStateSpec<T>, f: impl Fn(&str, &T) -> R<U>) -> R<[U; 5]> {
+    // Order of model::Health.
+    Ok([
+        f(&format!("{path}.on_treatment"), &s.on_treatment)?,
+        f(&format!("{path}.remission"), &s.remission)?,
+        f(
+            &format!("{path}.post_hct_first_year"),
+            &s.post_hct_first_year,
+        )?,
+        f(&format!("{path}.long_term"), &s.long_term)?,
+        f(&format!("{path}.relapse"), &s.relapse)?,
+    ])
+}
+
+fn by_toxicity<T, U>(
+    path: &str,
+    s: &ByToxicitySpec<ByGradeSpec<T>>,
+    f: impl Fn(&str, &T) -> R<U>,
+) -> R<[[U; 2]; 5]> {
+    let grade = |name: &str, g: &ByGradeSpec<T>| -> R<[U; 2]> {
+        Ok([
+            f(&format!("{path}.{name}.low"), &g.low)?,
+            f(&format!("{path}.{name}.severe"), &g.severe)?,
+        ])
+    };
+    // Order of model::ToxKind.
+    Ok([
+        grade("crs", &s.crs)?,
+        grade("icans", &s.icans)?,
+        grade("sos", &s.sos)?,
+        grade("infection", &s.infection)?,
+        grade("gvhd", &s.gvhd)?,
+    ])
+}
+
+fn discount_rate(path: &str, r: f64) -> R<f64> {
+    if r.is_finite() && (0.0..1.0).contains(&r) {
+        Ok(r)
+    } else {
+        invalid(
+            path,
+            format!("must be an annual rate in [0, 1), e.g. 0.03 (got {r})"),
+        )
+    }
+}
+
+fn economics(spec: &EconomicsSpec) -> R<Economics> {
+    let p = "economics";
+    let f = |n: &str| format!("{p}.{n}");
+    let code = spec.currency.trim();
+    if code.len() != 3 || !code.chars().all(|c| c.is_ascii_uppercase()) {
+        return invalid(
+            f("currency"),
+            format!(
+                "must be a 3-letter ISO 4217 code such as USD or GBP (got `{}`)",
+                spec.currency
+            ),
+        );
+    }
+    if spec.wtp.is_empty() {
+        return invalid(f("wtp"), "list at least one willingness-to-pay threshold");
+    }
+    let mut wtp = Vec::with_capacity(spec.wtp.len());
+    for (i, &w) in spec.wtp.iter().enumerate() {
+        if !(w.is_finite() && w >= 0.0 && w.fract() == 0.0 && w <= 1e12) {
+            return invalid(
+                format!("{p}.wtp[{i}]"),
+                format!("must be a whole amount per QALY, >= 0 (got {w})"),
+            );
+        }
+        if wtp.contains(&(w as u64)) {
+            return invalid(format!("{p}.wtp[{i}]"), format!("{w} is listed twice"));
+        }
+        wtp.push(w as u64);
+    }
+    Ok(Economics {
+        currency: code.to_string(),
+        price_year: spec.price_year,
+        discount_costs: discount_rate(&f("discount_costs"), spec.discount_costs)?,
+        discount_effects: discount_rate(&f("discount_effects"), spec.discount_effects)?,
+        wtp,
+        utilities: by_state(&f("utilities"), &spec.utilities, |p, v| utility(p, *v))?,
+        long_term_after_days: non_negative(
+            &f("long_term_after_years"),
+            spec.long_term_after_years,
+        )? * DAYS_PER_YEAR,
+        daily_costs: by_state(&f("daily_costs"), &spec.daily_costs, cost)?,
+        toxicity_costs: by_toxicity(&f("toxicity_costs"), &spec.toxicity_costs, cost)?,
+        toxicity_disutilities: by_toxicity(
+            &f("toxicity_disutilities"),
+            &spec.toxicity_disutilities,
+            |p, v| disutility(p, *v),
+        )?,
+        gvhd_disutility: [
+            disutility(&f("gvhd_disutility.acute"), spec.gvhd_disutility.acute)?,
+            disutility(&f("gvhd_disutility.chronic"), spec.gvhd_disutility.chronic)?,
+        ],
+        terminal_care: cost(&f("terminal_care"), &spec.terminal_care)?,
+    })
+}
+
+/// With `[economics]`, every therapy that costs money must say how much.
+fn require_costs(file: &ScenarioFile) -> R<()> {
+    for (name, t) in &file.therapies {
+        let missing = match t {
+            TherapySpec::Antibody(c) | TherapySpec::Adc(c) | TherapySpec::Chemotherapy(c) => {
+                c.costs.is_none()
+            }
+            TherapySpec::CarT(c) => c.costs.is_none(),
+            TherapySpec::Hct(c) => c.costs.is_none(),
+            TherapySpec::Supportive(_) => false,
+        };
+        if missing {
+            return invalid(
+                format!("therapies.{name}.costs"),
+                "is required because the scenario has [economics]",
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Validates and compiles a parsed scenario.
 ///
 /// # Errors
@@ -979,7 +1160,15 @@ pub fn compile(file: &ScenarioFile) -> R<Model> {
             file.trial_access,
         )?);
     }
+    let economics = match &file.economics {
+        Some(e) => {
+            require_costs(file)?;
+            Some(economics(e)?)
+        }
+        None => None,
+    };
     Ok(Model {
+        economics,
         name: file.name.clone(),
         seed: file.seed,
         patients: file.patients,

@@ -59,6 +59,11 @@ impl Locations {
         }
     }
 
+    /// Whether this file sets `path` itself.
+    pub fn defines(&self, path: &str) -> bool {
+        self.spans.contains_key(path)
+    }
+
     /// The (line, column) of `path`, or of its longest prefix present in the file (a missing
     /// field is reported where its table is).
     pub fn find(&self, path: &str) -> Option<(usize, usize)> {

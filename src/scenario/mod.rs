@@ -6,6 +6,14 @@
 //! scenarios/x.toml:41:1: `therapies.car_t.manufacturing.sigma`: must be a finite number > 0 (got -0.3)
 //!       41 | manufacturing = { dist = "lognormal", median = 36, sigma = -0.3, unit = "days" }
 //! ```
+//!
+//! # Variants
+//!
+//! A scenario may start with `extends = "other.toml"` (a path relative to it) and give only what
+//! differs: tables are merged key by key, any other value (numbers, strings, arrays, the list of
+//! strategies) replaces the base's. A NICE-style variant of a US scenario states its currency,
+//! discount rates and prices and inherits the clinical pathway. An error is reported in the file
+//! that sets the offending field.
 
 pub mod compile;
 pub mod locate;
@@ -15,113 +23,231 @@ pub mod tagged;
 use crate::error::{Error, ScenarioError};
 use crate::model::Model;
 use locate::Locations;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A loaded scenario: the compiled model and what identifies its source.
 #[derive(Debug, Clone)]
 pub struct Scenario {
     /// The compiled model.
     pub model: Model,
-    /// The file's text, as read.
-    pub text: String,
+    /// The files read, the scenario first, then what it extends, with their text.
+    pub sources: Vec<(PathBuf, String)>,
 }
 
-/// Reads, parses, validates and compiles a scenario file.
+impl Scenario {
+    /// SHA-256 over the bytes of every file read, in order: identifies the inputs of a run.
+    pub fn sha256(&self) -> String {
+        let mut bytes = Vec::new();
+        for (_, text) in &self.sources {
+            bytes.extend_from_slice(text.as_bytes());
+        }
+        crate::output::sha256_hex(&bytes)
+    }
+}
+
+/// How deep `extends` chains may go (a cycle is reported before this).
+const MAX_EXTENDS: usize = 8;
+
+/// One file of a chain: its path, text and field locations.
+struct Source {
+    path: PathBuf,
+    text: String,
+    locations: Locations,
+}
+
+/// Reads, parses, validates and compiles a scenario file (and the files it extends).
 ///
 /// # Errors
-/// [`Error::ReadScenario`] if the file cannot be read; [`Error::Scenario`] if it is not valid
+/// [`Error::ReadScenario`] if a file cannot be read; [`Error::Scenario`] if it is not valid
 /// TOML, has an unknown or missing field, a value of the wrong type, or a value that breaks a
 /// rule (a probability outside [0, 1], a negative duration, an undefined therapy, ...).
 pub fn load(path: &Path) -> Result<Scenario, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let model = parse(path, &text)?;
-    Ok(Scenario { model, text })
+    let mut chain: Vec<Source> = Vec::new();
+    let mut tables: Vec<toml::Table> = Vec::new();
+    let mut next = Some(path.to_path_buf());
+    while let Some(p) = next.take() {
+        if chain.iter().any(|s| same_file(&s.path, &p)) || chain.len() >= MAX_EXTENDS {
+            let child = chain.last().expect("a cycle needs two files");
+            return Err(located(
+                child,
+                "extends",
+                "`extends` forms a cycle (or a chain deeper than 8 files)",
+            )
+            .into());
+        }
+        let text = std::fs::read_to_string(&p).map_err(|source| Error::ReadScenario {
+            path: p.clone(),
+            source,
+        })?;
+        let source = Source {
+            locations: Locations::new(&text),
+            path: p,
+            text,
+        };
+        let mut table: toml::Table = text_table(&source)?;
+        if let Some(base) = table.remove("extends") {
+            let Some(base) = base.as_str() else {
+                return Err(located(&source, "extends", "must be a path (a string)").into());
+            };
+            let dir = source.path.parent().unwrap_or(Path::new(""));
+            next = Some(dir.join(base));
+        }
+        tables.push(table);
+        chain.push(source);
+    }
+    // Merge from the base up: the scenario's own values win.
+    let mut merged = tables.pop().expect("at least the scenario itself");
+    while let Some(child) = tables.pop() {
+        merge(&mut merged, child);
+    }
+    let model = build(&chain, merged)?;
+    Ok(Scenario {
+        model,
+        sources: chain.into_iter().map(|s| (s.path, s.text)).collect(),
+    })
 }
 
-/// Parses and compiles scenario text; `path` is only used in error messages.
+/// Parses and compiles scenario text; `path` is only used in error messages. The text may not
+/// use `extends` (there is no file to resolve it against).
 ///
 /// # Errors
 /// As [`load`], except reading.
 pub fn parse(path: &Path, text: &str) -> Result<Model, ScenarioError> {
-    let locations = Locations::new(text);
-    let file: raw::ScenarioFile = deserialize(text).map_err(|(path_, offset, message)| {
-        locate_error(path, &locations, path_, offset, message)
-    })?;
-    compile::compile(&file).map_err(|e| locate_error(path, &locations, e.path, None, e.message))
+    let source = Source {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+        locations: Locations::new(text),
+    };
+    let table = text_table(&source)?;
+    if table.contains_key("extends") {
+        return Err(located(
+            &source,
+            "extends",
+            "`extends` needs a scenario file: use scenario::load",
+        ));
+    }
+    build(std::slice::from_ref(&source), table)
 }
 
-/// Deserializes, returning (field path, byte offset, message) on failure.
-fn deserialize(text: &str) -> Result<raw::ScenarioFile, (String, Option<usize>, String)> {
-    let de = toml::Deserializer::parse(text).map_err(|e| {
-        (
-            String::new(),
-            e.span().map(|s| s.start),
-            e.message().to_string(),
-        )
-    })?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let outer = e.path().to_string();
-        let inner = e.into_inner();
-        let (inner_segments, message) = tagged::split_marked(inner.message());
-        let mut path = if outer == "." { String::new() } else { outer };
-        for seg in inner_segments {
-            if path.is_empty() {
-                path = seg;
-            } else if seg.starts_with('[') {
-                path.push_str(&seg);
-            } else {
-                path = format!("{path}.{seg}");
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Deep merge: tables key by key, everything else replaced by the child's value.
+fn merge(base: &mut toml::Table, child: toml::Table) {
+    for (k, v) in child {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(c)) => merge(b, c),
+            (_, v) => {
+                base.insert(k, v);
             }
         }
-        // serde names an unknown field in the message; point at the field itself.
-        if let Some(field) = message
-            .strip_prefix("unknown field `")
-            .and_then(|r| r.split('`').next())
-            && !path.ends_with(field)
-        {
-            path = if path.is_empty() {
-                field.to_string()
-            } else {
-                format!("{path}.{field}")
-            };
-        }
-        (path, inner.span().map(|s| s.start), message)
+    }
+}
+
+/// Parses one file's text into a table; syntax errors carry their own position.
+fn text_table(source: &Source) -> Result<toml::Table, ScenarioError> {
+    source.text.parse::<toml::Table>().map_err(|e| {
+        let offset = e.span().map(|s| s.start);
+        locate_error(
+            std::slice::from_ref(source),
+            String::new(),
+            offset,
+            e.message().to_string(),
+        )
     })
 }
 
+fn located(source: &Source, path: &str, message: &str) -> ScenarioError {
+    locate_error(
+        std::slice::from_ref(source),
+        path.to_string(),
+        None,
+        message.to_string(),
+    )
+}
+
+/// Deserializes the merged table and compiles it, locating any error in the chain.
+fn build(chain: &[Source], table: toml::Table) -> Result<Model, ScenarioError> {
+    let file: raw::ScenarioFile = serde_path_to_error::deserialize(toml::Value::Table(table))
+        .map_err(|e| {
+            let outer = e.path().to_string();
+            let inner = e.into_inner();
+            let (path, message) = full_path(outer, inner.message());
+            locate_error(chain, path, None, message)
+        })?;
+    compile::compile(&file).map_err(|e| locate_error(chain, e.path, None, e.message))
+}
+
+/// Joins the outer serde path with the relative path carried in a tagged-enum message.
+fn full_path(outer: String, message: &str) -> (String, String) {
+    let (inner_segments, message) = tagged::split_marked(message);
+    let mut path = if outer == "." { String::new() } else { outer };
+    for seg in inner_segments {
+        if path.is_empty() {
+            path = seg;
+        } else if seg.starts_with('[') {
+            path.push_str(&seg);
+        } else {
+            path = format!("{path}.{seg}");
+        }
+    }
+    // serde names an unknown field in the message; point at the field itself.
+    if let Some(field) = message
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next())
+        && !path.ends_with(field)
+    {
+        path = if path.is_empty() {
+            field.to_string()
+        } else {
+            format!("{path}.{field}")
+        };
+    }
+    (path, message)
+}
+
+/// Builds the error for `path` (or byte `offset` of the first file), in the file of the chain
+/// that defines the path (the scenario first, then what it extends).
 fn locate_error(
-    file: &Path,
-    locations: &Locations,
+    chain: &[Source],
     path: String,
     offset: Option<usize>,
     message: String,
 ) -> ScenarioError {
+    let exact = (!path.is_empty())
+        .then(|| chain.iter().find(|s| s.locations.defines(&path)))
+        .flatten();
+    let nearest = (!path.is_empty())
+        .then(|| chain.iter().find(|s| s.locations.find(&path).is_some()))
+        .flatten();
+    let source = exact.or(nearest).unwrap_or(&chain[0]);
     let found = if path.is_empty() {
         None
     } else {
-        locations.find(&path)
+        source.locations.find(&path)
     };
     let (line, column) = found
-        .or_else(|| offset.map(|o| locations.line_col(o)))
+        .or_else(|| offset.map(|o| source.locations.line_col(o)))
         .unwrap_or((0, 0));
     let path = if path.is_empty() {
         offset
-            .and_then(|o| locations.path_at(o))
+            .and_then(|o| source.locations.path_at(o))
             .unwrap_or_default()
             .to_string()
     } else {
         path
     };
     ScenarioError {
-        file: file.to_path_buf(),
+        file: source.path.clone(),
         line,
         column,
         path,
         snippet: if line > 0 {
-            locations.line_text(line).trim().to_string()
+            source.locations.line_text(line).trim().to_string()
         } else {
             String::new()
         },

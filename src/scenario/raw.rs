@@ -32,6 +32,9 @@ pub struct ScenarioFile {
     pub therapies: BTreeMap<String, TherapySpec>,
     /// The sequencing strategies compared, in output order.
     pub strategies: Vec<StrategySpec>,
+    /// Costs, utilities and discounting; absent: a clinical-only scenario (no costs, QALYs or
+    /// incremental analysis).
+    pub economics: Option<EconomicsSpec>,
 }
 
 /// Time horizon: lifetime (death from any cause) or a fixed number of years.
@@ -543,25 +546,25 @@ pub struct HctSosSpec {
 #[derive(Debug, Clone)]
 pub enum TherapySpec {
     /// `kind = "antibody"`: cycles of an antibody such as the BiTE blinatumomab.
-    Antibody(CourseSpec),
+    Antibody(Box<CourseSpec>),
     /// `kind = "adc"`: cycles of an antibody-drug conjugate such as inotuzumab ozogamicin.
-    Adc(CourseSpec),
+    Adc(Box<CourseSpec>),
     /// `kind = "chemotherapy"`: salvage chemotherapy courses.
-    Chemotherapy(CourseSpec),
+    Chemotherapy(Box<CourseSpec>),
     /// `kind = "car_t"`: the CAR-T intention-to-treat pipeline.
-    CarT(CarTSpec),
+    CarT(Box<CarTSpec>),
     /// `kind = "hct"`: allogeneic stem-cell transplant, given as consolidation.
-    Hct(HctSpec),
+    Hct(Box<HctSpec>),
     /// `kind = "supportive"`: best supportive care.
     Supportive(SupportiveSpec),
 }
 
 tagged_enum!(TherapySpec, tag = "kind", what = "therapy kind", {
-    "antibody" => Antibody(CourseSpec),
-    "adc" => Adc(CourseSpec),
-    "chemotherapy" => Chemotherapy(CourseSpec),
-    "car_t" => CarT(CarTSpec),
-    "hct" => Hct(HctSpec),
+    "antibody" => Antibody(Box<CourseSpec>),
+    "adc" => Adc(Box<CourseSpec>),
+    "chemotherapy" => Chemotherapy(Box<CourseSpec>),
+    "car_t" => CarT(Box<CarTSpec>),
+    "hct" => Hct(Box<HctSpec>),
     "supportive" => Supportive(SupportiveSpec),
 });
 
@@ -603,6 +606,8 @@ pub struct CourseSpec {
     pub escape: Option<EscapeSpec>,
     /// SOS/VOD when an HCT consolidates this therapy's remission; absent: none.
     pub hct_sos: Option<HctSosSpec>,
+    /// Costs; required when the scenario has `[economics]`.
+    pub costs: Option<CourseCostsSpec>,
 }
 
 /// CD19 CAR-T: apheresis, manufacturing, waiting, infusion, response.
@@ -650,6 +655,8 @@ pub struct CarTSpec {
     pub toxicities: Vec<ToxicitySpec>,
     /// Antigen escape; absent: none.
     pub escape: Option<EscapeSpec>,
+    /// Costs; required when the scenario has `[economics]`.
+    pub costs: Option<CarTCostsSpec>,
 }
 
 /// A GVHD episode after transplant.
@@ -690,6 +697,8 @@ pub struct HctSpec {
     pub relapse: DistSpec,
     /// Hazard ratio of relapse when MRD-positive before transplant.
     pub mrd_positive_relapse_hr: f64,
+    /// Costs; required when the scenario has `[economics]`.
+    pub costs: Option<HctCostsSpec>,
 }
 
 /// Best supportive care.
@@ -840,4 +849,140 @@ pub struct ConsolidationSpec {
     /// Most cycles of a therapy given before the transplant, by therapy name (e.g. the usual
     /// cap of 2 inotuzumab cycles); absent: the therapy's own consolidation cycles.
     pub max_cycles_before: Option<BTreeMap<String, u32>>,
+}
+
+/// A cost split over categories, in the scenario's currency; absent categories cost nothing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostSpec {
+    /// Drug acquisition.
+    pub drug: Option<f64>,
+    /// Administration (infusion, pharmacy, procedures).
+    pub administration: Option<f64>,
+    /// Hospital stay.
+    pub hospital: Option<f64>,
+    /// Management of toxicity.
+    pub toxicity: Option<f64>,
+    /// Transplant episode and its complications.
+    pub transplant: Option<f64>,
+    /// Monitoring and follow-up.
+    pub follow_up: Option<f64>,
+    /// Palliative and terminal care.
+    pub end_of_life: Option<f64>,
+}
+
+/// Costs of a course-based therapy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CourseCostsSpec {
+    /// At the start of every cycle (also of a bridging cycle).
+    pub per_cycle: CostSpec,
+}
+
+/// Costs of the CAR-T pipeline.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarTCostsSpec {
+    /// At leukapheresis.
+    pub apheresis: CostSpec,
+    /// At lymphodepletion (once the product is released).
+    pub lymphodepletion: CostSpec,
+    /// The product, at infusion (not charged after a manufacturing failure).
+    pub product: CostSpec,
+    /// The infusion admission, at infusion.
+    pub infusion: CostSpec,
+}
+
+/// Costs of allogeneic HCT.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HctCostsSpec {
+    /// The transplant episode, at transplant.
+    pub transplant: CostSpec,
+    /// Extra cost of acute GVHD, at onset.
+    pub acute_gvhd: CostSpec,
+    /// Extra cost of chronic GVHD, at onset.
+    pub chronic_gvhd: CostSpec,
+}
+
+/// A value per health state.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByStateSpec<T> {
+    /// On treatment with active disease (a line running, the CAR-T wait).
+    pub on_treatment: T,
+    /// In remission (consolidation included), until `long_term_after_years`.
+    pub remission: T,
+    /// The first year after an allogeneic HCT.
+    pub post_hct_first_year: T,
+    /// In remission beyond `long_term_after_years` (from the response or the transplant).
+    pub long_term: T,
+    /// Relapsed or refractory disease in supportive care.
+    pub relapse: T,
+}
+
+/// A value per toxicity grade.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByGradeSpec<T> {
+    /// Grade 1-2.
+    pub low: T,
+    /// Grade 3 or higher (a fatal episode costs and weighs as severe).
+    pub severe: T,
+}
+
+/// A value per toxicity kind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByToxicitySpec<T> {
+    /// CRS.
+    pub crs: T,
+    /// Neurotoxicity.
+    pub icans: T,
+    /// SOS/VOD.
+    pub sos: T,
+    /// Infection.
+    pub infection: T,
+    /// GVHD flare on immunotherapy.
+    pub gvhd: T,
+}
+
+/// Disutility of GVHD after transplant, over its duration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GvhdDisutilitySpec {
+    /// Acute GVHD.
+    pub acute: f64,
+    /// Chronic GVHD.
+    pub chronic: f64,
+}
+
+/// Costs, utilities and discounting.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EconomicsSpec {
+    /// ISO 4217 code, e.g. "USD".
+    pub currency: String,
+    /// Price year of every cost.
+    pub price_year: i64,
+    /// Annual discount rate of costs (e.g. 0.03; US guidance 3%, NICE 3.5%).
+    pub discount_costs: f64,
+    /// Annual discount rate of effects (life-years, QALYs).
+    pub discount_effects: f64,
+    /// Willingness-to-pay thresholds per QALY for net monetary benefit.
+    pub wtp: Vec<f64>,
+    /// Utility of each health state.
+    pub utilities: ByStateSpec<f64>,
+    /// Years of remission after which a patient counts as a long-term survivor.
+    pub long_term_after_years: f64,
+    /// Cost per day in each health state.
+    pub daily_costs: ByStateSpec<CostSpec>,
+    /// Cost of a toxicity episode by kind and grade, at onset.
+    pub toxicity_costs: ByToxicitySpec<ByGradeSpec<CostSpec>>,
+    /// Utility decrement of a toxicity episode by kind and grade, over its duration.
+    pub toxicity_disutilities: ByToxicitySpec<ByGradeSpec<f64>>,
+    /// Utility decrement of GVHD after transplant, over its duration.
+    pub gvhd_disutility: GvhdDisutilitySpec,
+    /// One-off cost at death from any cause except background mortality.
+    pub terminal_care: CostSpec,
 }

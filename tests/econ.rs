@@ -1,0 +1,263 @@
+//! Health economics against closed forms, and the incremental analysis of real runs.
+//!
+//! Tolerances are 3 Monte Carlo standard errors of the simulated mean.
+
+use crate::common::*;
+use crate::engine::{NO_BACKGROUND, scenario_text, simulate};
+use allseq::report::{Cell, incremental_header, incremental_rows};
+use allseq::runner::{RunOptions, run};
+use allseq::scenario;
+
+/// An `[economics]` table: utility `u` in supportive care (`relapse`), terminal care `c` at a
+/// death from leukemia, nothing else costs or weighs anything; 3% a year for both.
+fn economics(u: f64, c: f64) -> String {
+    let zero_tox = "{ low = {}, severe = {} }";
+    let zero_dis = "{ low = 0.0, severe = 0.0 }";
+    format!(
+        r#"
+[economics]
+currency = "USD"
+price_year = 2024
+discount_costs = 0.03
+discount_effects = 0.03
+wtp = [100000]
+long_term_after_years = 3
+utilities = {{ on_treatment = 0.5, remission = 0.8, post_hct_first_year = 0.4, long_term = 0.9, relapse = {u} }}
+daily_costs = {{ on_treatment = {{}}, remission = {{}}, post_hct_first_year = {{}}, long_term = {{}}, relapse = {{}} }}
+toxicity_costs = {{ crs = {zero_tox}, icans = {zero_tox}, sos = {zero_tox}, infection = {zero_tox}, gvhd = {zero_tox} }}
+toxicity_disutilities = {{ crs = {zero_dis}, icans = {zero_dis}, sos = {zero_dis}, infection = {zero_dis}, gvhd = {zero_dis} }}
+gvhd_disutility = {{ acute = 0.0, chronic = 0.0 }}
+terminal_care = {{ end_of_life = {c} }}
+"#
+    )
+}
+
+/// Supportive care only, death from leukemia at an exponential time with mean `mean_years`.
+fn exponential_death(mean_years: f64, u: f64, c: f64) -> allseq::model::Model {
+    let text = scenario_text(
+        "",
+        "",
+        "",
+        &format!(r#"{{ dist = "exponential", mean = {mean_years}, unit = "years" }}"#),
+        NO_BACKGROUND,
+        &economics(u, c),
+    );
+    scenario::parse("econ.toml".as_ref(), &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn discounted_qalys_of_constant_utility_and_exponential_death() {
+    // Utility u, death at rate λ, continuous discount ρ = ln(1.03):
+    // E[∫₀ᵀ u e^{-ρt} dt] = u / (λ + ρ); undiscounted u / λ.
+    let (u, lambda) = (0.7, 0.25);
+    let rho = 0.03f64.ln_1p();
+    let a = simulate(&exponential_death(1.0 / lambda, u, 0.0), 200_000, 17);
+    let (disc, se) = (a.qaly_disc.mean(), a.qaly_disc.std_error());
+    let expected = u / (lambda + rho);
+    assert!(
+        (disc - expected).abs() < 3.0 * se,
+        "{disc} vs {expected} (se {se})"
+    );
+    let (undisc, se) = (a.qaly.mean(), a.qaly.std_error());
+    assert!(
+        (undisc - u / lambda).abs() < 3.0 * se,
+        "{undisc} vs {} (se {se})",
+        u / lambda
+    );
+    // Life-years are the same with u = 1.
+    let (ly, se) = (a.ly_disc.mean(), a.ly_disc.std_error());
+    assert!((ly - 1.0 / (lambda + rho)).abs() < 3.0 * se);
+}
+
+#[test]
+fn discounted_one_off_cost_at_an_exponential_time() {
+    // A cost c at T ~ Exp(λ): E[c e^{-ρT}] = c λ / (λ + ρ); undiscounted exactly c.
+    let (c, lambda) = (10_000.0, 0.5);
+    let rho = 0.03f64.ln_1p();
+    let a = simulate(&exponential_death(1.0 / lambda, 0.5, c), 200_000, 23);
+    let (disc, se) = (a.cost_disc.mean(), a.cost_disc.std_error());
+    let expected = c * lambda / (lambda + rho);
+    assert!(
+        (disc - expected).abs() < 3.0 * se,
+        "{disc} vs {expected} (se {se})"
+    );
+    assert!((a.cost.mean() - c).abs() < 1e-6);
+    assert_eq!(
+        a.cost_disc_by_category[6].mean(),
+        disc,
+        "all of it is end-of-life care"
+    );
+}
+
+/// The adult scenario with its strategies replaced by `strategies` (TOML text).
+fn adult_with_strategies(strategies: &str) -> allseq::model::Model {
+    let text = adult_text();
+    let cut = text.find("[[strategies]]").unwrap();
+    let econ = text.find("[economics]").unwrap();
+    let text = format!("{}{}\n{}", &text[..cut], strategies, &text[econ..]);
+    scenario::parse("adult.toml".as_ref(), &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run_model(model: &allseq::model::Model, patients: u64) -> allseq::summary::RunAgg {
+    let opts = RunOptions {
+        patients,
+        seed: 99,
+        threads: 2,
+        chunk_size: 512,
+        progress: None,
+    };
+    run(model, &opts).unwrap()
+}
+
+fn num(c: &Cell) -> f64 {
+    match c {
+        Cell::Num(x, _) => *x,
+        other => panic!("not a number: {other:?}"),
+    }
+}
+
+#[test]
+fn identical_strategies_have_exactly_zero_increments_and_standard_errors() {
+    let one = r#"
+[[strategies]]
+name = "blin_a"
+description = "a"
+lines = [{ therapies = ["blinatumomab"] }, { therapies = ["cd19_car_t", "inotuzumab"] }]
+consolidation = { therapy = "allo_hct", after = ["blinatumomab", "inotuzumab"] }
+supportive = "bsc"
+"#;
+    let model = adult_with_strategies(&format!("{one}{}", one.replace("blin_a", "blin_b")));
+    let agg = run_model(&model, 5_000);
+    let header = incremental_header(&model.economics.as_ref().unwrap().wtp);
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let rows = incremental_rows(&model, &agg);
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        assert_eq!(num(&r[col("incremental_cost")]), 0.0);
+        assert_eq!(num(&r[col("incremental_qaly")]), 0.0);
+        assert_eq!(num(&r[col("se_incremental_cost")]), 0.0);
+        assert_eq!(num(&r[col("se_incremental_qaly")]), 0.0);
+    }
+    // The outcomes themselves are not degenerate: the zero is pairing, not emptiness.
+    assert!(agg.strategies[0].cost_disc.std_error() > 0.0);
+    assert_eq!(agg.paired_cost.se_difference(0, 1), 0.0);
+}
+
+#[test]
+fn nmb_equals_wtp_times_qaly_minus_cost_and_crn_is_reported() {
+    let model = scenario::load(&adult()).unwrap().model;
+    let agg = run_model(&model, 20_000);
+    let wtp = model.economics.as_ref().unwrap().wtp.clone();
+    let header = incremental_header(&wtp);
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let rows = incremental_rows(&model, &agg);
+    assert_eq!(rows.len(), model.strategies.len());
+    let mut last_cost = f64::NEG_INFINITY;
+    for r in &rows {
+        let (cost, qaly) = (num(&r[col("cost")]), num(&r[col("qaly")]));
+        assert!(cost >= last_cost, "ordered by cost");
+        last_cost = cost;
+        for &w in &wtp {
+            assert_eq!(num(&r[col(&format!("nmb_{w}"))]), w as f64 * qaly - cost);
+        }
+        let status = r[col("status")].csv();
+        assert!(
+            ["reference", "frontier", "dominated", "extendedly_dominated"]
+                .contains(&status.as_str())
+        );
+        // ICER only on the frontier.
+        assert_eq!(
+            status == "frontier",
+            matches!(r[col("icer")], Cell::Num(..)),
+            "{status}"
+        );
+        if status != "reference" {
+            // Paired SE against the reference is positive and reported with its ratio.
+            assert!(num(&r[col("se_incremental_cost")]) > 0.0);
+            let ratio = num(&r[col("crn_se_ratio_qaly")]);
+            assert!(ratio > 0.0 && ratio.is_finite());
+        }
+    }
+    // Discounting lowers every strategy's costs and QALYs.
+    for a in &agg.strategies {
+        assert!(a.cost_disc.mean() < a.cost.mean());
+        assert!(a.qaly_disc.mean() < a.qaly.mean());
+        assert!(a.ly_disc.mean() < a.life_years.mean());
+        let by_category: f64 = a.cost_disc_by_category.iter().map(|c| c.mean()).sum();
+        assert!((by_category - a.cost_disc.mean()).abs() < 1e-6 * a.cost_disc.mean());
+    }
+}
+
+#[test]
+fn nice_variant_inherits_the_pathway_and_changes_the_economics() {
+    let base = scenario::load(&adult()).unwrap();
+    let nice_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adult_rr_ball_nice.toml");
+    let nice = scenario::load(&nice_path).unwrap();
+    assert_eq!(nice.sources.len(), 2, "the variant and its base");
+    let (b, n) = (&base.model, &nice.model);
+    assert_eq!(b.strategies.len(), n.strategies.len());
+    assert_eq!(b.population.prior_hct, n.population.prior_hct);
+    let (eb, en) = (b.economics.as_ref().unwrap(), n.economics.as_ref().unwrap());
+    assert_eq!((eb.currency.as_str(), en.currency.as_str()), ("USD", "GBP"));
+    assert_eq!((en.discount_costs, en.discount_effects), (0.035, 0.035));
+    assert_eq!(en.utilities, eb.utilities, "utilities inherited");
+    assert_ne!(nice.sha256(), base.sha256());
+}
+
+#[test]
+fn extends_errors_are_located_in_the_file_that_sets_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = write(dir.path(), "base.toml", &adult_text());
+    // An error in the variant is reported in the variant.
+    let child = write(
+        dir.path(),
+        "child.toml",
+        "extends = \"base.toml\"\n[economics]\ndiscount_costs = 1.5\n",
+    );
+    let err = scenario::load(&child).unwrap_err().to_string();
+    assert!(
+        err.contains("child.toml:3:1: `economics.discount_costs`"),
+        "{err}"
+    );
+    // An error in the base is reported in the base.
+    let bad_base = edit(&adult_text(), "mrd_negative = 0.76", "mrd_negative = 1.76");
+    std::fs::write(&base, &bad_base).unwrap();
+    let child = write(
+        dir.path(),
+        "child2.toml",
+        "extends = \"base.toml\"\nname = \"x\"\n",
+    );
+    let err = scenario::load(&child).unwrap_err().to_string();
+    let line = line_of(&bad_base, "mrd_negative = 1.76");
+    assert!(
+        err.contains(&format!(
+            "base.toml:{line}:1: `therapies.blinatumomab.mrd_negative`"
+        )),
+        "{err}"
+    );
+    // A cycle is refused.
+    write(dir.path(), "a.toml", "extends = \"b.toml\"\n");
+    let b = write(dir.path(), "b.toml", "extends = \"a.toml\"\n");
+    let err = scenario::load(&b).unwrap_err().to_string();
+    assert!(err.contains("cycle"), "{err}");
+    // A missing base names the file.
+    let c = write(dir.path(), "c.toml", "extends = \"nope.toml\"\n");
+    let err = scenario::load(&c).unwrap_err().to_string();
+    assert!(err.contains("nope.toml"), "{err}");
+}
+
+#[test]
+fn economics_requires_every_therapy_cost() {
+    let text = edit(
+        &adult_text(),
+        "costs = { per_cycle = { drug = 84000, administration = 1000 } }\n",
+        "",
+    );
+    let err = scenario::parse("x.toml".as_ref(), &text).unwrap_err();
+    assert_eq!(err.path, "therapies.inotuzumab.costs");
+    assert!(
+        err.message
+            .contains("required because the scenario has [economics]")
+    );
+}
