@@ -28,6 +28,33 @@ pub enum Command {
     Run(RunArgs),
     /// Print patients' attributes and events in time order.
     Trace(TraceArgs),
+    /// Run the scenarios of a targets file and compare simulated with published endpoints.
+    Validate(ValidateArgs),
+}
+
+/// `allseq validate`.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Targets file (TOML).
+    pub targets: PathBuf,
+    /// Patients per scenario [default: the targets file's `patients`].
+    #[arg(long)]
+    pub patients: Option<u64>,
+    /// Run seed [default: the targets file's `seed`].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads [default: one per core].
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output directory [default: output/<targets file stem>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Exit with status 1 if any target fails.
+    #[arg(long)]
+    pub strict: bool,
+    /// No printed table or progress lines.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `allseq run`.
@@ -83,15 +110,110 @@ pub struct TraceArgs {
     pub format: TraceFormat,
 }
 
-/// Runs a parsed command line, writing human output to `stdout`.
+/// Runs a parsed command line, writing human output to `stdout`; returns the exit status (0, or
+/// 1 when `validate --strict` finds a failing target).
 ///
 /// # Errors
 /// Any [`Error`]: unreadable or invalid scenario, impossible argument, unwritable output.
-pub fn execute(cli: Cli, stdout: &mut dyn Write) -> Result<()> {
+pub fn execute(cli: Cli, stdout: &mut dyn Write) -> Result<u8> {
     match cli.command {
-        Command::Run(args) => run(args, stdout),
-        Command::Trace(args) => trace(args, stdout),
+        Command::Run(args) => run(args, stdout).map(|()| 0),
+        Command::Trace(args) => trace(args, stdout).map(|()| 0),
+        Command::Validate(args) => validate(args, stdout),
     }
+}
+
+fn threads_or_all(threads: usize) -> usize {
+    if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    }
+}
+
+fn validate(args: ValidateArgs, stdout: &mut dyn Write) -> Result<u8> {
+    let started = now_rfc3339();
+    let plan = crate::validate::plan(&args.targets)?;
+    let patients = check_patients(args.patients.unwrap_or(plan.patients))?;
+    let seed = args.seed.unwrap_or(plan.seed);
+    let threads = threads_or_all(args.threads);
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.targets));
+    let mut staged = Staged::prepare(&out_dir)?;
+    let quiet = args.quiet;
+    let checks = crate::validate::run(&plan, patients, seed, threads, |p| {
+        if !quiet {
+            eprintln!("running {} ({patients} patients per strategy)", p.display());
+        }
+    })?;
+    let cell = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.6}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "id",
+        "metric",
+        "population",
+        "published",
+        "simulated",
+        "mcse",
+        "tolerance",
+        "pass",
+        "role",
+    ])?;
+    for c in &checks {
+        w.write_record([
+            c.id.clone(),
+            c.metric.clone(),
+            c.population.to_string(),
+            format!("{}", c.published),
+            cell(c.simulated),
+            cell(c.mcse),
+            format!("{}", c.tolerance),
+            c.pass.to_string(),
+            c.role.label().to_string(),
+        ])?;
+    }
+    let csv_bytes = w
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    let manifest = serde_json::json!({
+        "command": "validate",
+        "allseq_version": env!("CARGO_PKG_VERSION"),
+        "git_commit": git_commit(),
+        "targets": args.targets.display().to_string(),
+        "scenarios": plan.scenarios.iter().map(|(p, _)| p.display().to_string()).collect::<Vec<_>>(),
+        "seed": seed,
+        "patients": patients,
+        "threads": threads,
+        "targets_total": checks.len(),
+        "targets_passed": checks.iter().filter(|c| c.pass).count(),
+        "started": started,
+        "finished": now_rfc3339(),
+        "peak_memory_kib": peak_memory_kib(),
+    });
+    staged.add("validation.csv", &csv_bytes)?;
+    let mut json = serde_json::to_vec_pretty(&manifest)?;
+    json.push(b'\n');
+    staged.add("manifest.json", &json)?;
+    let written = staged.commit()?;
+    let passed = checks.iter().filter(|c| c.pass).count();
+    if !args.quiet {
+        let mut text = crate::validate::table(&checks);
+        text.push_str(&format!(
+            "\n{passed} of {} targets pass ({:.0}%; {}); wrote {}\n",
+            checks.len(),
+            100.0 * passed as f64 / checks.len() as f64,
+            crate::validate::pass_counts(&checks),
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        stdout.write_all(text.as_bytes()).map_err(stdout_err)?;
+    }
+    Ok(u8::from(args.strict && passed < checks.len()))
 }
 
 fn default_out(scenario: &Path) -> PathBuf {
@@ -146,11 +268,7 @@ fn run(args: RunArgs, stdout: &mut dyn Write) -> Result<()> {
         );
         pb
     });
-    let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.threads
-    };
+    let threads = threads_or_all(args.threads);
     let opts = RunOptions {
         patients,
         seed,

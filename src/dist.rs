@@ -352,8 +352,9 @@ impl LifeTable {
     pub fn inverse_survival_years(&self, age: f64, s: f64) -> f64 {
         let target = self.cumulative_hazard(age) - s.ln();
         let n = self.hazards.len();
-        // Below the table: the first hazard applies up to start_age.
-        if target <= 0.0 {
+        // Below the table: the first hazard applies up to start_age (unless it is zero: then
+        // nobody dies before the table starts, and a draw of exactly s = 1 falls through).
+        if target <= 0.0 && self.hazards[0] > 0.0 {
             return target / self.hazards[0] + self.start_age - age;
         }
         // Largest i with cumulative[i] <= target, capped at the last entry.

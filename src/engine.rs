@@ -125,6 +125,9 @@ pub enum Event {
         grade: Grade,
         /// How long it lasts [days].
         days: f64,
+        /// Caused by the first therapy given (its course, bridge or infusion, or the HCT that
+        /// consolidates its remission): what a trial reports as the toxicity of its study arm.
+        first_line: bool,
     },
     /// Onset of GVHD after a transplant.
     Gvhd {
@@ -321,6 +324,12 @@ pub struct Outcome {
     pub icans_grade3plus: bool,
     /// Any SOS/VOD.
     pub sos: bool,
+    /// Grade >= 3 CRS caused by the first line (see [`Event::Toxicity`]).
+    pub first_line_crs_grade3plus: bool,
+    /// Grade >= 3 neurotoxicity caused by the first line.
+    pub first_line_icans_grade3plus: bool,
+    /// SOS/VOD caused by the first line.
+    pub first_line_sos: bool,
     /// Any acute GVHD after HCT.
     pub acute_gvhd: bool,
     /// Any chronic GVHD after HCT.
@@ -329,6 +338,8 @@ pub struct Outcome {
     pub transplants: u8,
     /// Relapses during the strategy.
     pub relapses: u8,
+    /// Time of the first relapse.
+    pub first_relapse_time: Option<Days>,
     /// The first relapse was CD19-negative.
     pub first_relapse_cd19_negative: bool,
     /// Lines of therapy given.
@@ -355,10 +366,14 @@ impl Outcome {
             crs_grade3plus: false,
             icans_grade3plus: false,
             sos: false,
+            first_line_crs_grade3plus: false,
+            first_line_icans_grade3plus: false,
+            first_line_sos: false,
             acute_gvhd: false,
             chronic_gvhd: false,
             transplants: 0,
             relapses: 0,
+            first_relapse_time: None,
             first_relapse_cd19_negative: false,
             lines: 0,
             accounts: Accounts::default(),
@@ -426,6 +441,8 @@ enum Stage {
 struct Remission {
     therapy: TherapyId,
     mrd_negative: bool,
+    /// Induced by the first therapy given.
+    first_line: bool,
 }
 
 /// Simulates one patient under one strategy.
@@ -593,8 +610,21 @@ impl<'a, O: Observer> Sim<'a, O> {
             Event::WaitingDropout => self.waiting_dropout(t),
             Event::Infusion => self.infusion(t),
             Event::ResponseAssessment => self.car_t_assessment(t),
-            Event::Toxicity { kind, grade, days } => {
+            Event::Toxicity {
+                kind,
+                grade,
+                days,
+                first_line,
+            } => {
                 let severe = grade != Grade::Low;
+                if first_line {
+                    match kind {
+                        ToxKind::Crs => self.out.first_line_crs_grade3plus |= severe,
+                        ToxKind::Icans => self.out.first_line_icans_grade3plus |= severe,
+                        ToxKind::Sos => self.out.first_line_sos = true,
+                        ToxKind::Infection | ToxKind::Gvhd => {}
+                    }
+                }
                 if let (Some(l), Some(e)) = (&mut self.ledger, &self.model.economics) {
                     let g = usize::from(severe);
                     l.charge(t.get(), &e.toxicity_costs[kind as usize][g]);
@@ -842,15 +872,33 @@ impl<'a, O: Observer> Sim<'a, O> {
             } else {
                 continue;
             };
-            self.episode(t, tox.kind, grade, tox.onset_days, tox.duration_days);
+            let first_line = self.out.lines == 1;
+            self.episode(
+                t,
+                tox.kind,
+                grade,
+                (tox.onset_days, tox.duration_days),
+                first_line,
+            );
         }
     }
 
-    fn episode(&mut self, t: Days, kind: ToxKind, grade: Grade, onset: f64, duration: f64) {
+    /// Schedules an episode at `t + onset` lasting `duration` days (`timing` = (onset,
+    /// duration)), and its death if fatal.
+    fn episode(
+        &mut self,
+        t: Days,
+        kind: ToxKind,
+        grade: Grade,
+        timing: (f64, f64),
+        first_line: bool,
+    ) {
+        let (onset, duration) = timing;
         let event = Event::Toxicity {
             kind,
             grade,
             days: duration,
+            first_line,
         };
         self.at(t, onset, Track::Fixed, event);
         if grade == Grade::Fatal {
@@ -999,6 +1047,7 @@ impl<'a, O: Observer> Sim<'a, O> {
         self.remission = Some(Remission {
             therapy,
             mrd_negative,
+            first_line: self.out.lines == 1,
         });
         let relapse = match &self.model.therapies[therapy].kind {
             TherapyKind::Course(c) => &c.relapse,
@@ -1095,8 +1144,8 @@ impl<'a, O: Observer> Sim<'a, O> {
                         t,
                         ToxKind::Sos,
                         Grade::Fatal,
-                        sos.onset_days,
-                        sos.duration_days,
+                        (sos.onset_days, sos.duration_days),
+                        remission.first_line,
                     );
                     return;
                 }
@@ -1104,8 +1153,8 @@ impl<'a, O: Observer> Sim<'a, O> {
                     t,
                     ToxKind::Sos,
                     Grade::Severe,
-                    sos.onset_days,
-                    sos.duration_days,
+                    (sos.onset_days, sos.duration_days),
+                    remission.first_line,
                 );
                 trm = trm.max(h.trm_after_sos);
             }
@@ -1183,6 +1232,7 @@ impl<'a, O: Observer> Sim<'a, O> {
         }
         if self.out.relapses == 1 {
             self.out.first_relapse_cd19_negative = self.attrs.cd19_negative;
+            self.out.first_relapse_time = Some(t);
         }
         let pop = &self.model.population;
         let rng = self.streams.get(Process::Disease.slot());

@@ -60,3 +60,4 @@ pub mod scenario;
 pub mod summary;
 pub mod time;
 pub mod trace;
+pub mod validate;

@@ -309,7 +309,7 @@ pub fn incremental_table(model: &Model, agg: &RunAgg) -> String {
 }
 
 /// Left-aligned first column, right-aligned others, a rule under the header.
-fn render(lines: &[Vec<String>]) -> String {
+pub fn render(lines: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..lines[0].len())
         .map(|c| {
             lines

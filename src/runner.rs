@@ -5,7 +5,7 @@
 //! aggregates are merged exactly ([`crate::summary`]), so the result depends on neither the
 //! number of threads nor the chunk size, and memory does not grow with the number of patients.
 
-use crate::engine::{Workspace, simulate};
+use crate::engine::{Outcome, Workspace, simulate};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::rng::RunKey;
@@ -32,14 +32,32 @@ pub struct RunOptions {
     pub progress: Option<ProgressBar>,
 }
 
+/// Streaming aggregates of a cohort: one patient's outcomes (one per strategy) at a time,
+/// merged exactly whatever the grouping.
+pub trait Accumulate: Send {
+    /// Adds one patient's outcomes, in strategy order.
+    fn add_patient(&mut self, outcomes: &[Outcome]);
+    /// Adds another accumulator's content.
+    fn merge(self, other: Self) -> Self;
+}
+
+impl Accumulate for RunAgg {
+    fn add_patient(&mut self, outcomes: &[Outcome]) {
+        RunAgg::add_patient(self, outcomes);
+    }
+    fn merge(self, other: Self) -> Self {
+        RunAgg::merge(self, other)
+    }
+}
+
 /// Simulates patients `[first, first + count)` of `run` under every strategy into `agg`.
-pub fn simulate_range(
+pub fn simulate_range<A: Accumulate>(
     model: &Model,
     run: RunKey,
     first: u64,
     count: u64,
     ws: &mut Workspace,
-    agg: &mut RunAgg,
+    agg: &mut A,
 ) {
     let mut outcomes = Vec::with_capacity(model.strategies.len());
     for patient in first..first + count {
@@ -57,6 +75,20 @@ pub fn simulate_range(
 /// # Errors
 /// [`Error::Threads`] if the thread pool cannot be built.
 pub fn run(model: &Model, opts: &RunOptions) -> Result<RunAgg> {
+    let max_days = model.max_follow_up_days();
+    let n = model.strategies.len();
+    run_with(model, opts, || RunAgg::new(n, max_days))
+}
+
+/// Runs the cohort into accumulators made by `empty`.
+///
+/// # Errors
+/// [`Error::Threads`] if the thread pool cannot be built.
+pub fn run_with<A: Accumulate>(
+    model: &Model,
+    opts: &RunOptions,
+    empty: impl Fn() -> A + Sync + Send,
+) -> Result<A> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()
@@ -66,14 +98,12 @@ pub fn run(model: &Model, opts: &RunOptions) -> Result<RunAgg> {
         })?;
     let chunk = opts.chunk_size.max(1);
     let n_chunks = opts.patients.div_ceil(chunk);
-    let max_days = model.max_follow_up_days();
-    let n_strategies = model.strategies.len();
     let run = RunKey::new(opts.seed);
     let agg = pool.install(|| {
         (0..n_chunks)
             .into_par_iter()
             .fold(
-                || (RunAgg::new(n_strategies, max_days), Workspace::new(model)),
+                || (empty(), Workspace::new(model)),
                 |(mut agg, mut ws), c| {
                     let first = c * chunk;
                     let count = chunk.min(opts.patients - first);
@@ -85,7 +115,7 @@ pub fn run(model: &Model, opts: &RunOptions) -> Result<RunAgg> {
                 },
             )
             .map(|(agg, _)| agg)
-            .reduce(|| RunAgg::new(n_strategies, max_days), RunAgg::merge)
+            .reduce(&empty, A::merge)
     });
     Ok(agg)
 }

@@ -145,6 +145,26 @@ impl SurvivalHist {
             .then(|| self.monthly(months)[months])
     }
 
+    /// Patients added.
+    pub fn patients(&self) -> u64 {
+        self.n
+    }
+
+    /// S at `day` days, exact at whole days and linear in between; 0 beyond the follow-up is
+    /// not claimed: the last day's value holds.
+    pub fn survival_at_day(&self, day: f64) -> f64 {
+        let n = self.n.max(1) as f64;
+        let last = self.by_day.len() - 2;
+        let k = (day.max(0.0).floor() as usize).min(last);
+        let events_to = |k: usize| self.by_day[..=k].iter().sum::<u64>() as f64;
+        let s_k = 1.0 - events_to(k) / n;
+        if k == last {
+            return s_k;
+        }
+        let s_next = 1.0 - events_to(k + 1) / n;
+        s_k + (day - k as f64).clamp(0.0, 1.0) * (s_next - s_k)
+    }
+
     /// Median time [days], linearly interpolated within the day where S crosses 0.5; `None`
     /// if S stays above 0.5 over the follow-up.
     pub fn median_days(&self) -> Option<f64> {
@@ -215,6 +235,12 @@ pub struct StrategyAgg {
     pub icans_grade3plus: u64,
     /// Patients with SOS/VOD.
     pub sos: u64,
+    /// Patients with grade >= 3 CRS from the first line.
+    pub first_line_crs_grade3plus: u64,
+    /// Patients with grade >= 3 neurotoxicity from the first line.
+    pub first_line_icans_grade3plus: u64,
+    /// Patients with SOS/VOD from the first line.
+    pub first_line_sos: u64,
     /// Patients with acute GVHD after HCT.
     pub acute_gvhd: u64,
     /// Patients with chronic GVHD after HCT.
@@ -250,6 +276,9 @@ impl StrategyAgg {
             crs_grade3plus: 0,
             icans_grade3plus: 0,
             sos: 0,
+            first_line_crs_grade3plus: 0,
+            first_line_icans_grade3plus: 0,
+            first_line_sos: 0,
             acute_gvhd: 0,
             chronic_gvhd: 0,
             lines: 0,
@@ -291,6 +320,9 @@ impl StrategyAgg {
         self.crs_grade3plus += u64::from(o.crs_grade3plus);
         self.icans_grade3plus += u64::from(o.icans_grade3plus);
         self.sos += u64::from(o.sos);
+        self.first_line_crs_grade3plus += u64::from(o.first_line_crs_grade3plus);
+        self.first_line_icans_grade3plus += u64::from(o.first_line_icans_grade3plus);
+        self.first_line_sos += u64::from(o.first_line_sos);
         self.acute_gvhd += u64::from(o.acute_gvhd);
         self.chronic_gvhd += u64::from(o.chronic_gvhd);
         self.lines += u64::from(o.lines);
@@ -329,6 +361,9 @@ impl StrategyAgg {
         self.crs_grade3plus += o.crs_grade3plus;
         self.icans_grade3plus += o.icans_grade3plus;
         self.sos += o.sos;
+        self.first_line_crs_grade3plus += o.first_line_crs_grade3plus;
+        self.first_line_icans_grade3plus += o.first_line_icans_grade3plus;
+        self.first_line_sos += o.first_line_sos;
         self.acute_gvhd += o.acute_gvhd;
         self.chronic_gvhd += o.chronic_gvhd;
         self.lines += o.lines;

@@ -261,3 +261,37 @@ fn economics_requires_every_therapy_cost() {
             .contains("required because the scenario has [economics]")
     );
 }
+
+#[test]
+fn extends_replaces_values_whole_inside_sections() {
+    // The variant swaps blinatumomab's Weibull relapse for an exponential one and changes one
+    // population share: a key-by-key merge inside the distribution would mix `shape`/`scale`
+    // into the exponential and fail; the whole value is replaced instead, and the rest of each
+    // section is inherited.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "base.toml", &adult_text());
+    let child = write(
+        dir.path(),
+        "child.toml",
+        "extends = \"base.toml\"\n[population]\ncns = 0.25\n[therapies.blinatumomab]\nrelapse = { dist = \"exponential\", mean = 6.0, unit = \"months\" }\n",
+    );
+    let m = scenario::load(&child)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .model;
+    let base = scenario::load(&adult()).unwrap().model;
+    assert_eq!(m.population.cns, 0.25);
+    assert_eq!(m.population.prior_hct, base.population.prior_hct);
+    let blin = m
+        .therapies
+        .iter()
+        .find(|t| t.name == "blinatumomab")
+        .unwrap();
+    let allseq::model::TherapyKind::Course(c) = &blin.kind else {
+        panic!("blinatumomab is a course")
+    };
+    assert!(matches!(
+        c.relapse,
+        allseq::dist::TimeDist::Exponential { .. }
+    ));
+    assert_eq!(c.cycle_days, 42.0, "the rest of the therapy is inherited");
+}

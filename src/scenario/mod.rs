@@ -10,8 +10,9 @@
 //! # Variants
 //!
 //! A scenario may start with `extends = "other.toml"` (a path relative to it) and give only what
-//! differs: tables are merged key by key, any other value (numbers, strings, arrays, the list of
-//! strategies) replaces the base's. A NICE-style variant of a US scenario states its currency,
+//! differs: the top-level tables and each `[therapies.<name>]` merge key by key, and every value
+//! inside them (a number, a distribution, a rate, a cost table, an array, the list of
+//! strategies) replaces the base's whole. A NICE-style variant of a US scenario states its currency,
 //! discount rates and prices and inherits the clinical pathway. An error is reported in the file
 //! that sets the offending field.
 
@@ -48,11 +49,55 @@ impl Scenario {
 /// How deep `extends` chains may go (a cycle is reported before this).
 const MAX_EXTENDS: usize = 8;
 
-/// One file of a chain: its path, text and field locations.
-struct Source {
+/// A TOML file read with allseq's error conventions: its path, text and field locations.
+#[derive(Debug)]
+pub struct Source {
     path: PathBuf,
     text: String,
     locations: Locations,
+}
+
+impl Source {
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// An error about field `path` of this file, located at its line and column.
+    pub fn error(&self, path: &str, message: impl Into<String>) -> ScenarioError {
+        locate_error(
+            std::slice::from_ref(self),
+            path.to_string(),
+            None,
+            message.into(),
+        )
+    }
+}
+
+/// Reads and deserializes a TOML file other than a scenario (a targets file, say), with the same
+/// located errors as scenarios.
+///
+/// # Errors
+/// [`Error::ReadScenario`] if the file cannot be read; [`Error::Scenario`] for invalid TOML or
+/// an unknown, missing or mistyped field.
+pub fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(T, Source), Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let source = Source {
+        locations: Locations::new(&text),
+        path: path.to_path_buf(),
+        text,
+    };
+    let table = text_table(&source)?;
+    let value = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let outer = e.path().to_string();
+        let inner = e.into_inner();
+        let (path, message) = full_path(outer, inner.message());
+        locate_error(std::slice::from_ref(&source), path, None, message)
+    })?;
+    Ok((value, source))
 }
 
 /// Reads, parses, validates and compiles a scenario file (and the files it extends).
@@ -136,11 +181,27 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Deep merge: tables key by key, everything else replaced by the child's value.
+/// Merges a variant over its base. Section tables merge key by key: the top-level tables
+/// (`[population]`, `[economics]`, ...) and each therapy (`[therapies.<name>]`). Every value
+/// inside a section (a number, a distribution, a rate, a cost table, an array) replaces the
+/// base's value whole: merging inside a distribution could mix a Weibull's keys into an
+/// exponential.
 fn merge(base: &mut toml::Table, child: toml::Table) {
     for (k, v) in child {
         match (base.get_mut(&k), v) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(c)) => merge(b, c),
+            (Some(toml::Value::Table(b)), toml::Value::Table(c)) if k == "therapies" => {
+                for (name, t) in c {
+                    match (b.get_mut(&name), t) {
+                        (Some(toml::Value::Table(bt)), toml::Value::Table(ct)) => {
+                            bt.extend(ct);
+                        }
+                        (_, t) => {
+                            b.insert(name, t);
+                        }
+                    }
+                }
+            }
+            (Some(toml::Value::Table(b)), toml::Value::Table(c)) => b.extend(c),
             (_, v) => {
                 base.insert(k, v);
             }
