@@ -7,6 +7,12 @@
 //! SE = √(p(1-p)/n) at the exact p; means use the sample SE of the aggregate; a median uses
 //! SE = 1 / (2 f(m) √n) (its asymptotic SE, f the density at the median m) plus 1 day for the
 //! daily histogram it is read from.
+//!
+//! Each test was seen to fail under a deliberate breakage in a copy of `src/`: the exponential
+//! mean x1.05 (exponential death, competing risks), the life-table hazard as q (competing
+//! risks), supportive care cancelling the background death, background death time x1.05, the
+//! Weibull inverse (median), the cure test reversed (plateau), a fixed time +1e-9 and infusion
+//! scheduled from the wrong event (CAR-T pipeline). See also `distributions.rs`.
 
 use crate::common::edit;
 use crate::engine::{NO_BACKGROUND, scenario_text, simulate};

@@ -13,6 +13,18 @@
 //! - **Pinned first draws** (value stability): the first draws for a fixed seed, hard-coded.
 //!
 //! Every test prints its statistic and critical value (`cargo test -- --nocapture`).
+//!
+//! Each test was seen to fail when its target was deliberately broken in a copy of `src/`
+//! (together with `closed_forms.rs`, 26 breakages), among them: the Weibull inverse with
+//! `powf(shape)`, log-normal sigma x1.05, gamma rate read as scale, gamma shape x1.05, the cure
+//! test reversed, the hazard ratio applied as `s^hr`, the Gompertz inverse without its slope,
+//! life-table hazard q instead of -ln(1-q), the below-table branch on the wrong entry,
+//! `Split::new` without running totals, `pick` never picking the last class, no truncation of the
+//! normal age, the uniform age off by one, the CNS/EMD draws swapped (caught only by
+//! `pinned_draw_order_of_attributes`), CD22 classes swapped, the salvage-line order wrong,
+//! `bernoulli` inverted, the toxicity thresholds reordered or read as separate shares. Two
+//! breakages that keep the distribution (gamma quantile at s instead of 1 - s; `u > 1 - p`) are
+//! caught by the pinned draws only, as they should be: they change every published number.
 
 use crate::engine::{NO_BACKGROUND, scenario_text};
 use allseq::dist::TimeDist;
