@@ -29,7 +29,7 @@ pub struct Accounts {
     /// Discounted cost.
     pub cost_disc: f64,
     /// Discounted cost by category ([`COST_CATEGORIES`]).
-    pub cost_disc_by_category: Cost,
+    pub cost_disc_by_category: [f64; 7],
 }
 
 /// ∫ₐᵇ e^{-ρt} dt for times in years; `b - a` when ρ = 0.
@@ -43,18 +43,59 @@ pub fn discounted_duration(rho: f64, a: f64, b: f64) -> f64 {
     }
 }
 
-/// The state of the accounts: a health state anchored at the time its remission (or
-/// transplant) began, for the time-driven changes within it.
+/// The state of the accounts: up to three consecutive stretches of constant health, the later
+/// ones reached with time alone (a transplant's first year, then remission, then long-term
+/// survival), precomputed when the state is entered.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct State {
-    health: Health,
-    /// Start of the remission or transplant [days] (ignored for other states).
-    anchor: f64,
+    /// End of each stretch [days]; the last is infinite.
+    ends: [f64; 3],
+    /// Health of each stretch.
+    healths: [Health; 3],
+    /// The stretch `since` lies in.
+    current: usize,
+}
+
+impl State {
+    fn new(e: &Economics, health: Health, anchor: f64) -> State {
+        let lt = anchor + e.long_term_after_days;
+        let (ends, healths) = match health {
+            Health::Remission | Health::LongTerm => (
+                [lt, f64::INFINITY, f64::INFINITY],
+                [Health::Remission, Health::LongTerm, Health::LongTerm],
+            ),
+            Health::PostHctFirstYear => {
+                let y1 = anchor + DAYS_PER_YEAR;
+                (
+                    [y1, lt.max(y1), f64::INFINITY],
+                    [
+                        Health::PostHctFirstYear,
+                        Health::Remission,
+                        Health::LongTerm,
+                    ],
+                )
+            }
+            h => ([f64::INFINITY; 3], [h; 3]),
+        };
+        State {
+            ends,
+            healths,
+            current: 0,
+        }
+    }
 }
 
 /// Maximum toxicity episodes tracked at once for truncation at death (more are counted in
 /// full: a patient does not have 8 overlapping episodes in any realistic scenario).
 const EPISODES: usize = 8;
+
+/// Discount factors `e^{-ρt}` of costs and effects at one time: computed once per time the
+/// accounts reach (one `exp` per rate, one in all when the rates are equal).
+#[derive(Debug, Clone, Copy)]
+struct Factors {
+    costs: f64,
+    effects: f64,
+}
 
 /// Running accounts of one patient.
 #[derive(Debug, Clone)]
@@ -65,6 +106,8 @@ pub struct Ledger<'a> {
     state: State,
     /// Integrated up to here [days].
     since: f64,
+    /// Discount factors at `since`.
+    at_since: Factors,
     acc: Accounts,
     /// Open episodes: (end [days], disutility).
     episodes: [(f64, f64); EPISODES],
@@ -78,90 +121,101 @@ impl<'a> Ledger<'a> {
             e,
             rho_c: Economics::continuous(e.discount_costs),
             rho_e: Economics::continuous(e.discount_effects),
-            state: State {
-                health: Health::OnTreatment,
-                anchor: 0.0,
-            },
+            state: State::new(e, Health::OnTreatment, 0.0),
             since: 0.0,
+            at_since: Factors {
+                costs: 1.0,
+                effects: 1.0,
+            },
             acc: Accounts::default(),
             episodes: [(0.0, 0.0); EPISODES],
             open: 0,
         }
     }
 
-    /// The stretches of the current state from its anchor: (from [days], to [days], health).
-    fn pieces(&self) -> [(f64, f64, Health); 3] {
-        let a = self.state.anchor;
-        let lt = a + self.e.long_term_after_days;
-        match self.state.health {
-            Health::Remission | Health::LongTerm => [
-                (f64::NEG_INFINITY, lt, Health::Remission),
-                (lt, f64::INFINITY, Health::LongTerm),
-                (f64::INFINITY, f64::INFINITY, Health::LongTerm),
-            ],
-            Health::PostHctFirstYear => {
-                let y1 = a + DAYS_PER_YEAR;
-                [
-                    (f64::NEG_INFINITY, y1, Health::PostHctFirstYear),
-                    (y1, lt.max(y1), Health::Remission),
-                    (lt.max(y1), f64::INFINITY, Health::LongTerm),
-                ]
-            }
-            h => [
-                (f64::NEG_INFINITY, f64::INFINITY, h),
-                (f64::INFINITY, f64::INFINITY, h),
-                (f64::INFINITY, f64::INFINITY, h),
-            ],
+    /// Discount factors at `t` [days].
+    #[inline]
+    fn factors(&self, t: f64) -> Factors {
+        let y = t / DAYS_PER_YEAR;
+        let effects = (-self.rho_e * y).exp();
+        let costs = if self.rho_c == self.rho_e {
+            effects
+        } else {
+            (-self.rho_c * y).exp()
+        };
+        Factors { costs, effects }
+    }
+
+    /// ∫ₐᵇ e^{-ρt} dt in years from the factors at both ends (b - a when ρ = 0).
+    #[inline]
+    fn integral(rho: f64, fa: f64, fb: f64, a_days: f64, b_days: f64) -> f64 {
+        if rho == 0.0 {
+            (b_days - a_days) / DAYS_PER_YEAR
+        } else {
+            (fa - fb) / rho
         }
     }
 
     /// Integrates the current state from `since` to `to` [days].
     fn advance(&mut self, to: f64) {
-        if to <= self.since {
+        let mut a = self.since;
+        if to <= a {
             return;
         }
-        for (lo, hi, h) in self.pieces() {
-            let a = lo.max(self.since);
-            let b = hi.min(to);
-            if b <= a {
-                continue;
+        let mut fa = self.at_since;
+        while a < to {
+            while self.state.ends[self.state.current] <= a {
+                self.state.current += 1;
             }
-            let (ay, by) = (a / DAYS_PER_YEAR, b / DAYS_PER_YEAR);
+            let h = self.state.healths[self.state.current];
+            let b = self.state.ends[self.state.current].min(to);
+            let fb = self.factors(b);
+            let de = Self::integral(self.rho_e, fa.effects, fb.effects, a, b);
             let u = self.e.utilities[h as usize];
-            let de = discounted_duration(self.rho_e, ay, by);
             self.acc.ly_disc += de;
-            self.acc.qaly += u * (by - ay);
+            self.acc.qaly += u * (b - a) / DAYS_PER_YEAR;
             self.acc.qaly_disc += u * de;
             let daily = &self.e.daily_costs[h as usize];
-            let dc = discounted_duration(self.rho_c, ay, by) * DAYS_PER_YEAR;
-            let days = b - a;
-            for (k, &c) in daily.iter().enumerate() {
-                if c != 0.0 {
+            if daily.nonzero != 0 {
+                let dc = Self::integral(self.rho_c, fa.costs, fb.costs, a, b) * DAYS_PER_YEAR;
+                let days = b - a;
+                for (k, c) in daily.parts() {
                     self.acc.cost += c * days;
                     self.acc.cost_disc += c * dc;
                     self.acc.cost_disc_by_category[k] += c * dc;
                 }
             }
+            a = b;
+            fa = fb;
         }
         self.since = to;
+        self.at_since = fa;
     }
 
     /// The patient enters `health` at `t` [days]; remission and post-transplant states are
     /// anchored at `t`.
     pub fn enter(&mut self, t: f64, health: Health) {
         self.advance(t);
-        self.state = State { health, anchor: t };
+        self.state = State::new(self.e, health, t);
     }
 
-    /// A one-off cost at `t` [days].
+    /// A one-off cost at `t` [days], not before the accounts' current time.
     pub fn charge(&mut self, t: f64, cost: &Cost) {
-        let w = (-self.rho_c * t / DAYS_PER_YEAR).exp();
-        for (k, &c) in cost.iter().enumerate() {
-            if c != 0.0 {
-                self.acc.cost += c;
-                self.acc.cost_disc += c * w;
-                self.acc.cost_disc_by_category[k] += c * w;
-            }
+        if cost.nonzero == 0 {
+            return;
+        }
+        // Bring the accounts up to `t` (the state has not changed since `since`), so that the
+        // discount factor at `t` is the one just computed.
+        self.advance(t);
+        let w = if t == self.since {
+            self.at_since.costs
+        } else {
+            self.factors(t).costs
+        };
+        for (k, c) in cost.parts() {
+            self.acc.cost += c;
+            self.acc.cost_disc += c * w;
+            self.acc.cost_disc_by_category[k] += c * w;
         }
     }
 
@@ -170,9 +224,15 @@ impl<'a> Ledger<'a> {
         if d == 0.0 || days <= 0.0 {
             return;
         }
-        let (ay, by) = (t / DAYS_PER_YEAR, (t + days) / DAYS_PER_YEAR);
-        self.acc.qaly -= d * (by - ay);
-        self.acc.qaly_disc -= d * discounted_duration(self.rho_e, ay, by);
+        self.advance(t);
+        let fa = if t == self.since {
+            self.at_since
+        } else {
+            self.factors(t)
+        };
+        let fb = self.factors(t + days);
+        self.acc.qaly -= d * days / DAYS_PER_YEAR;
+        self.acc.qaly_disc -= d * Self::integral(self.rho_e, fa.effects, fb.effects, t, t + days);
         if self.open < EPISODES {
             self.episodes[self.open] = (t + days, d);
             self.open += 1;
@@ -185,9 +245,10 @@ impl<'a> Ledger<'a> {
         // Episodes still running at the end did not happen beyond it.
         for &(stop, d) in &self.episodes[..self.open] {
             if stop > end {
-                let (ay, by) = (end / DAYS_PER_YEAR, stop / DAYS_PER_YEAR);
-                self.acc.qaly += d * (by - ay);
-                self.acc.qaly_disc += d * discounted_duration(self.rho_e, ay, by);
+                let fb = self.factors(stop);
+                self.acc.qaly += d * (stop - end) / DAYS_PER_YEAR;
+                self.acc.qaly_disc +=
+                    d * Self::integral(self.rho_e, self.at_since.effects, fb.effects, end, stop);
             }
         }
         self.acc
@@ -212,11 +273,11 @@ mod tests {
             wtp: vec![100_000],
             utilities,
             long_term_after_days: long_term_years * DAYS_PER_YEAR,
-            daily_costs: [[0.0; 7]; 5],
-            toxicity_costs: [[[0.0; 7]; 2]; 5],
+            daily_costs: [Cost::ZERO; 5],
+            toxicity_costs: [[Cost::ZERO; 2]; 5],
             toxicity_disutilities: [[0.0; 2]; 5],
             gvhd_disutility: [0.0; 2],
-            terminal_care: [0.0; 7],
+            terminal_care: Cost::ZERO,
         }
     }
 
@@ -257,7 +318,7 @@ mod tests {
         let mut l = Ledger::new(&e);
         let mut c = [0.0; 7];
         c[0] = 1030.0;
-        l.charge(DAYS_PER_YEAR, &c);
+        l.charge(DAYS_PER_YEAR, &Cost::new(c));
         let acc = l.close(2.0 * DAYS_PER_YEAR);
         assert_eq!(acc.cost, 1030.0);
         assert!((acc.cost_disc - 1000.0).abs() < 1e-9, "one year at 3%");

@@ -667,8 +667,53 @@ pub const COST_CATEGORIES: [&str; 7] = [
     "end_of_life",
 ];
 
-/// A cost split over [`COST_CATEGORIES`], in the scenario's currency.
-pub type Cost = [f64; 7];
+/// A cost split over [`COST_CATEGORIES`], in the scenario's currency, with the set of its
+/// non-zero categories (the accounts touch only those: most costs fall in one category).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Cost {
+    by_category: [f64; 7],
+    /// Bit `k` set when category `k` is not zero.
+    pub(crate) nonzero: u8,
+}
+
+impl Cost {
+    /// No cost.
+    pub const ZERO: Cost = Cost {
+        by_category: [0.0; 7],
+        nonzero: 0,
+    };
+
+    /// From amounts by category.
+    pub fn new(by_category: [f64; 7]) -> Cost {
+        let nonzero = by_category
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c != 0.0)
+            .fold(0u8, |m, (k, _)| m | (1 << k));
+        Cost {
+            by_category,
+            nonzero,
+        }
+    }
+
+    /// The amount in category `k`.
+    pub fn get(&self, k: usize) -> f64 {
+        self.by_category[k]
+    }
+
+    /// (category, amount) of every non-zero category.
+    #[inline]
+    pub fn parts(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let mut m = self.nonzero;
+        std::iter::from_fn(move || {
+            (m != 0).then(|| {
+                let k = m.trailing_zeros() as usize;
+                m &= m - 1;
+                (k, self.by_category[k])
+            })
+        })
+    }
+}
 
 /// Health states for utilities and daily costs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

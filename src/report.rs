@@ -89,9 +89,9 @@ pub fn summary_header() -> Vec<String> {
     h
 }
 
-fn mean(s: &ExactSum, economics: bool, decimals: usize) -> Cell {
+fn mean(value: f64, economics: bool, decimals: usize) -> Cell {
     if economics {
-        Cell::Num(s.mean(), decimals)
+        Cell::Num(value, decimals)
     } else {
         Cell::Empty
     }
@@ -123,14 +123,14 @@ pub fn summary_row(name: &str, a: &StrategyAgg, economics: bool) -> Vec<Cell> {
         opt(a.os.at_month(60), 6),
         opt(a.efs.median_days().map(|d| d / DAYS_PER_MONTH), 2),
         opt(a.efs.at_month(12), 6),
-        mean(&a.cost_disc, economics, 2),
-        mean(&a.qaly_disc, economics, 6),
-        mean(&a.ly_disc, economics, 6),
+        mean(a.cost_disc.mean(), economics, 2),
+        mean(a.qaly_disc.mean(), economics, 6),
+        mean(a.ly_disc.mean(), economics, 6),
         se(&a.cost_disc, economics, 2),
         se(&a.qaly_disc, economics, 6),
         se(&a.ly_disc, economics, 6),
-        mean(&a.cost, economics, 2),
-        mean(&a.qaly, economics, 6),
+        mean(a.cost.mean(), economics, 2),
+        mean(a.qaly.mean(), economics, 6),
         Cell::Num(a.life_years.mean(), 6),
         ratio(a.first_response, n),
         // MRD-negativity among first-line responders, as trials report it.
@@ -156,7 +156,7 @@ pub fn summary_row(name: &str, a: &StrategyAgg, economics: bool) -> Vec<Cell> {
     row.extend(
         a.cost_disc_by_category
             .iter()
-            .map(|c| mean(c, economics, 2)),
+            .map(|c| mean(c.mean(), economics, 2)),
     );
     row
 }

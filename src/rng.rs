@@ -98,15 +98,32 @@ pub fn bernoulli(rng: &mut Stream, p: f64) -> bool {
     uniform(rng) < p
 }
 
+/// One stream slot: the state seeded for the current patient, and the state in use by the
+/// current trajectory.
+#[derive(Debug, Clone)]
+struct Slot {
+    /// `patient_epoch` when `initial` was seeded.
+    seeded_for: u32,
+    initial: Stream,
+    /// `epoch` when `current` was restarted from `initial`.
+    restarted_for: u32,
+    current: Stream,
+}
+
 /// The streams of one patient, created lazily on first use and indexed by dense slot numbers
 /// that the compiled model assigns to its processes.
 ///
 /// Reused across patients without allocation: [`Streams::reset`] bumps an epoch, and a slot whose
-/// stamp is not the current epoch is re-seeded on its next use.
+/// stamp is not the current epoch restarts on its next use. Simulating the same patient under
+/// several strategies restarts each stream from a saved copy of its seeded state instead of
+/// seeding it again.
 #[derive(Debug, Clone)]
 pub struct Streams {
     keys: Vec<ProcessKey>,
-    slots: Vec<(u32, Stream)>,
+    slots: Vec<Slot>,
+    /// Changes with every (run, patient).
+    patient_epoch: u32,
+    /// Changes with every reset, also for the same patient.
     epoch: u32,
     run: RunKey,
     patient: u64,
@@ -116,9 +133,16 @@ impl Streams {
     /// Streams for the processes `keys`; slot `i` is `keys[i]`.
     pub fn new(keys: Vec<ProcessKey>) -> Streams {
         let blank = Stream::seed_from_u64(0);
+        let slot = Slot {
+            seeded_for: 0,
+            initial: blank.clone(),
+            restarted_for: 0,
+            current: blank,
+        };
         Streams {
-            slots: vec![(0, blank); keys.len()],
+            slots: vec![slot; keys.len()],
             keys,
+            patient_epoch: 0,
             epoch: 0,
             run: RunKey::new(0),
             patient: 0,
@@ -127,25 +151,37 @@ impl Streams {
 
     /// Starts over for `patient` of `run`: every stream restarts from its first draw.
     pub fn reset(&mut self, run: RunKey, patient: u64) {
+        let same = self.patient_epoch != 0 && run == self.run && patient == self.patient;
         self.run = run;
         self.patient = patient;
+        if !same {
+            self.patient_epoch = self.patient_epoch.wrapping_add(1);
+        }
         self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
+        if self.epoch == 0 || self.patient_epoch == 0 {
             // After 2^32 resets the stamps could alias: clear them once.
-            self.slots.iter_mut().for_each(|s| s.0 = u32::MAX);
+            for s in &mut self.slots {
+                s.seeded_for = u32::MAX;
+                s.restarted_for = u32::MAX;
+            }
             self.epoch = 1;
+            self.patient_epoch = 1;
         }
     }
 
-    /// The stream in `slot`, seeded on first use since the last reset.
+    /// The stream in `slot`, restarted on first use since the last reset.
     #[inline]
     pub fn get(&mut self, slot: usize) -> &mut Stream {
-        let (stamp, rng) = &mut self.slots[slot];
-        if *stamp != self.epoch {
-            *rng = stream(self.run, self.patient, self.keys[slot]);
-            *stamp = self.epoch;
+        let s = &mut self.slots[slot];
+        if s.restarted_for != self.epoch {
+            if s.seeded_for != self.patient_epoch {
+                s.initial = stream(self.run, self.patient, self.keys[slot]);
+                s.seeded_for = self.patient_epoch;
+            }
+            s.current = s.initial.clone();
+            s.restarted_for = self.epoch;
         }
-        rng
+        &mut s.current
     }
 }
 

@@ -10,14 +10,26 @@
 use crate::engine::{Cause, Outcome};
 use crate::time::{DAYS_PER_MONTH, DAYS_PER_YEAR, Days};
 
-/// Fixed-point scale of [`ExactSum`]: values are rounded to 2⁻³² (about 2.3e-10).
+/// Fixed-point scale of [`ExactSum`] and [`ExactMean`]: values are rounded to 2⁻³² (about
+/// 2.3e-10).
 const SCALE: f64 = 4_294_967_296.0;
 
-/// An exact sum of values and of their squares, in 2⁻³² fixed point.
+/// Rounds `y` to the nearest integer (halves away from zero) without a libm call: a truncating
+/// conversion is one instruction, `f64::round` is a function call on baseline x86-64.
+#[inline]
+fn round_to_i128(y: f64) -> i128 {
+    if y.abs() < 9.0e18 {
+        i128::from((y + 0.5f64.copysign(y)) as i64)
+    } else {
+        y.round() as i128
+    }
+}
+
+/// An exact sum of values and of their squares, in fixed point.
 ///
-/// Rounding each value to 2⁻³² costs at most 1.2e-10 per patient; the sums themselves are
-/// exact. i128 holds the sum of squares of 10¹⁰ values up to 10⁷ (costs in dollars) with room
-/// to spare.
+/// Each value is rounded to 2⁻³² (at most 1.2e-10 off per patient); the sum is exact. The sum
+/// of squares uses the value rounded to 2⁻¹⁶ (the variance needs no more), squared exactly:
+/// i128 holds it for 10¹⁰ values up to 10⁷ (costs in dollars) with room to spare.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExactSum {
     n: u64,
@@ -30,8 +42,10 @@ impl ExactSum {
     #[inline]
     pub fn add(&mut self, x: f64) {
         self.n += 1;
-        self.sum += (x * SCALE).round() as i128;
-        self.sum_sq += (x * x * SCALE).round() as i128;
+        let q = round_to_i128(x * SCALE);
+        self.sum += q;
+        let c = q >> 16;
+        self.sum_sq += c * c;
     }
 
     /// Adds another sum.
@@ -67,6 +81,37 @@ impl ExactSum {
     }
 }
 
+/// An exact sum for a mean without a standard error (no sum of squares to keep).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExactMean {
+    n: u64,
+    sum: i128,
+}
+
+impl ExactMean {
+    /// Adds one value.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        self.n += 1;
+        self.sum += round_to_i128(x * SCALE);
+    }
+
+    /// Adds another sum.
+    pub fn merge(&mut self, o: &ExactMean) {
+        self.n += o.n;
+        self.sum += o.sum;
+    }
+
+    /// Mean (0 for no values).
+    pub fn mean(&self) -> f64 {
+        if self.n == 0 {
+            0.0
+        } else {
+            self.sum as f64 / SCALE / self.n as f64
+        }
+    }
+}
+
 /// Event-time histogram for a survival curve. All patients start at 0 and the only censoring is
 /// at the common horizon, so `S(t) = 1 - events(≤ t) / n` is exact for t before the horizon:
 /// no Kaplan–Meier needed.
@@ -85,10 +130,12 @@ pub struct SurvivalHist {
 
 fn bin(t: f64, width: f64, len: usize) -> usize {
     if t <= 0.0 {
-        0
-    } else {
-        ((t / width).ceil() as usize).min(len - 1)
+        return 0;
     }
+    // ceil(t / width) without a libm call.
+    let x = t / width;
+    let i = x as usize;
+    (i + usize::from((i as f64) < x)).min(len - 1)
 }
 
 impl SurvivalHist {
@@ -200,15 +247,15 @@ pub struct StrategyAgg {
     /// Discounted life-years.
     pub ly_disc: ExactSum,
     /// Undiscounted QALYs.
-    pub qaly: ExactSum,
+    pub qaly: ExactMean,
     /// Discounted QALYs.
     pub qaly_disc: ExactSum,
     /// Undiscounted costs.
-    pub cost: ExactSum,
+    pub cost: ExactMean,
     /// Discounted costs.
     pub cost_disc: ExactSum,
     /// Discounted costs by category.
-    pub cost_disc_by_category: [ExactSum; 7],
+    pub cost_disc_by_category: [ExactMean; 7],
     /// Deaths by [`Cause`] index.
     pub deaths: [u64; Cause::COUNT],
     /// First-line responders.
@@ -258,11 +305,11 @@ impl StrategyAgg {
             efs: SurvivalHist::new(max_days),
             life_years: ExactSum::default(),
             ly_disc: ExactSum::default(),
-            qaly: ExactSum::default(),
+            qaly: ExactMean::default(),
             qaly_disc: ExactSum::default(),
-            cost: ExactSum::default(),
+            cost: ExactMean::default(),
             cost_disc: ExactSum::default(),
-            cost_disc_by_category: [ExactSum::default(); 7],
+            cost_disc_by_category: [ExactMean::default(); 7],
             deaths: [0; Cause::COUNT],
             first_response: 0,
             first_mrd_negative: 0,
@@ -404,7 +451,7 @@ impl Paired {
     pub fn add(&mut self, values: impl Fn(usize) -> f64) {
         self.n += 1;
         // Quantised on the fly (no allocation per patient; k is a handful of strategies).
-        let q = |s: usize| (values(s) * PAIR_SCALE).round() as i64;
+        let q = |s: usize| round_to_i128(values(s) * PAIR_SCALE) as i64;
         for s in 0..self.k {
             let qs = q(s);
             self.sum[s] += i128::from(qs);

@@ -58,7 +58,8 @@ fn discounted_qalys_of_constant_utility_and_exponential_death() {
         (disc - expected).abs() < 3.0 * se,
         "{disc} vs {expected} (se {se})"
     );
-    let (undisc, se) = (a.qaly.mean(), a.qaly.std_error());
+    // With a constant utility, undiscounted QALYs are exactly u x life-years: same SE, scaled.
+    let (undisc, se) = (a.qaly.mean(), u * a.life_years.std_error());
     assert!(
         (undisc - u / lambda).abs() < 3.0 * se,
         "{undisc} vs {} (se {se})",

@@ -474,7 +474,7 @@ fn course(path: &str, class: CourseClass, s: &CourseSpec) -> R<Therapy> {
         hct_sos: hct_sos(&f("hct_sos"), &s.hct_sos)?,
         cost_per_cycle: match &s.costs {
             Some(c) => cost(&f("costs.per_cycle"), &c.per_cycle)?,
-            None => [0.0; 7],
+            None => Cost::ZERO,
         },
     });
     let (min_age, max_age) = age_window(path, s.min_age, s.max_age)?;
@@ -965,7 +965,7 @@ fn cost(path: &str, c: &CostSpec) -> R<Cost> {
             *slot = non_negative(&format!("{path}.{name}"), v)?;
         }
     }
-    Ok(out)
+    Ok(Cost::new(out))
 }
 
 fn utility(path: &str, v: f64) -> R<f64> {
