@@ -35,5 +35,37 @@ fn per_strategy(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_strategy);
+/// A whole cohort run as `allseq run` does it (all strategies, aggregation, economics), on one
+/// thread and on every core.
+fn cohort(c: &mut Criterion) {
+    let model = scenario::load("scenarios/adult_rr_ball.toml".as_ref())
+        .expect("default scenario")
+        .model;
+    let patients = 100_000u64;
+    let mut group = c.benchmark_group("cohort");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(
+        patients * model.strategies.len() as u64,
+    ));
+    for threads in [1, 0] {
+        let name = if threads == 1 {
+            "1e5 patients, 1 thread"
+        } else {
+            "1e5 patients, all cores"
+        };
+        group.bench_function(name, |b| {
+            let opts = allseq::runner::RunOptions {
+                patients,
+                seed: model.seed,
+                threads,
+                chunk_size: allseq::runner::DEFAULT_CHUNK,
+                progress: None,
+            };
+            b.iter_with_large_drop(|| allseq::runner::run(&model, &opts).expect("run"));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, per_strategy, cohort);
 criterion_main!(benches);

@@ -200,17 +200,32 @@ impl TimeDist {
     /// (`s` at or below a cure fraction).
     pub fn inverse_survival(&self, s: f64) -> Option<f64> {
         debug_assert!(s > 0.0 && s <= 1.0, "survival level {s} outside (0, 1]");
+        use crate::stats::{Kind, count};
         match self {
-            TimeDist::Fixed { days } => Some(*days),
-            TimeDist::Exponential { mean } => Some(-mean * s.ln()),
-            TimeDist::Weibull { shape, scale } => Some(scale * (-s.ln()).powf(1.0 / shape)),
+            TimeDist::Fixed { days } => {
+                count(Kind::Fixed);
+                Some(*days)
+            }
+            TimeDist::Exponential { mean } => {
+                count(Kind::Exponential);
+                Some(-mean * s.ln())
+            }
+            TimeDist::Weibull { shape, scale } => {
+                count(Kind::Weibull);
+                Some(scale * (-s.ln()).powf(1.0 / shape))
+            }
             TimeDist::LogNormal { mu, sigma } => {
+                count(Kind::LogNormal);
                 // Φ⁻¹(1 - s) = -Φ⁻¹(s): use s directly to keep precision for s near 0.
                 Some((mu - sigma * standard_normal().inverse_cdf(s)).exp())
             }
-            TimeDist::Gamma { dist, .. } => Some(dist.inverse_cdf(1.0 - s)),
+            TimeDist::Gamma { dist, .. } => {
+                count(Kind::Gamma);
+                Some(dist.inverse_cdf(1.0 - s))
+            }
             TimeDist::MixtureCure { cure, uncured } => {
                 if s <= *cure {
+                    count(Kind::Cured);
                     None
                 } else {
                     uncured.inverse_survival((s - cure) / (1.0 - cure))
@@ -230,7 +245,12 @@ impl TimeDist {
     #[inline]
     pub fn sample_hr(&self, rng: &mut Stream, hr: f64) -> Option<Days> {
         let s = 1.0 - uniform(rng);
-        let s = if hr == 1.0 { s } else { s.powf(1.0 / hr) };
+        let s = if hr == 1.0 {
+            s
+        } else {
+            crate::stats::count(crate::stats::Kind::HazardRatio);
+            s.powf(1.0 / hr)
+        };
         if s <= 0.0 {
             // (1 - U)^(1/hr) underflowed: the event is immediate on any finite scale.
             return self.inverse_survival(f64::MIN_POSITIVE).and_then(Days::new);

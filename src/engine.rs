@@ -863,14 +863,17 @@ impl<'a, O: Observer> Sim<'a, O> {
         let ctx = self.ctx(t);
         for tox in list {
             let u = uniform(self.streams.get(Process::Toxicity(therapy).slot()));
-            let grade = if u < tox.fatal.eval(&ctx) {
-                Grade::Fatal
-            } else if u < tox.grade3plus.eval(&ctx) {
-                Grade::Severe
-            } else if u < tox.any_grade.eval(&ctx) {
-                Grade::Low
-            } else {
+            // Nested thresholds fatal <= grade3plus <= any_grade (checked at load), tested from
+            // the widest: most draws stop at the first comparison.
+            if u >= tox.any_grade.eval(&ctx) {
                 continue;
+            }
+            let grade = if u >= tox.grade3plus.eval(&ctx) {
+                Grade::Low
+            } else if u >= tox.fatal.eval(&ctx) {
+                Grade::Severe
+            } else {
+                Grade::Fatal
             };
             let first_line = self.out.lines == 1;
             self.episode(

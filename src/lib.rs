@@ -57,6 +57,7 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod stats;
 pub mod summary;
 pub mod time;
 pub mod trace;

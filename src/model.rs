@@ -137,6 +137,7 @@ pub enum Background {
 impl Background {
     /// Years until background death for someone aged `age`, at survival level `s` in (0, 1].
     pub fn inverse_survival_years(&self, age: f64, s: f64) -> f64 {
+        crate::stats::count(crate::stats::Kind::Background);
         match self {
             Background::Gompertz(g) => g.inverse_survival_years(age, s),
             Background::LifeTable(t) => t.inverse_survival_years(age, s),

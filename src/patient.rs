@@ -47,6 +47,7 @@ impl Attributes {
                 min,
                 max,
             } => {
+                crate::stats::count(crate::stats::Kind::NormalAge);
                 let u = lo + uniform(rng) * (hi - lo);
                 // Clamp: the inverse CDF near the bounds can round just past them.
                 (mean + sd * Normal::standard().inverse_cdf(u.clamp(1e-300, 1.0 - 1e-16)))

@@ -2,9 +2,10 @@
 //! cancellation by generation stamps.
 //!
 //! A patient rarely has more than a handful of pending events, so the queue is a vector kept
-//! sorted from last to first: `pop` takes the end in O(1) and `schedule` inserts by binary search.
-//! At these sizes that beats a binary heap (measured: the heap's sift-down was the largest single
-//! cost of the engine).
+//! sorted from last to first: `pop` takes the end in O(1) and `schedule` walks back from the end
+//! (a new event is usually the soonest). The order key packs (time, phase, sequence number) into
+//! one `u128` whose integer order is the event order. At these sizes this beats a binary heap
+//! (measured: the heap's sift-down was the largest single cost of the engine).
 //!
 //! # Ordering guarantees
 //!
@@ -49,9 +50,19 @@ pub enum Track {
 
 const TRACKS: usize = 3;
 
-/// A scheduled event as stored in the heap.
+/// The order key: time (as its IEEE bits, mapped so that integer order is numeric order, as
+/// `f64::total_cmp` does), then phase, then sequence number.
+#[inline]
+fn order_key(time: Days, phase: Phase, seq: u64) -> u128 {
+    let bits = time.get().to_bits() as i64;
+    let ordered = (bits ^ ((((bits >> 63) as u64) >> 1) as i64)) as u64 ^ (1 << 63);
+    (u128::from(ordered) << 64) | (u128::from(phase as u8) << 56) | u128::from(seq)
+}
+
+/// A scheduled event as stored in the queue.
 #[derive(Debug, Clone)]
 pub struct Scheduled<E> {
+    key: u128,
     /// When it happens.
     pub time: Days,
     /// Tie-break at equal times.
@@ -65,8 +76,8 @@ pub struct Scheduled<E> {
 }
 
 impl<E> Scheduled<E> {
-    fn key(&self) -> (Days, Phase, u64) {
-        (self.time, self.phase, self.seq)
+    fn key(&self) -> u128 {
+        self.key
     }
 }
 
@@ -124,7 +135,9 @@ impl<E> EventQueue<E> {
     pub fn schedule(&mut self, time: Days, phase: Phase, track: Track, event: E) {
         let seq = self.seq;
         self.seq += 1;
+        let key = order_key(time, phase, seq);
         let entry = Scheduled {
+            key,
             time,
             phase,
             seq,
@@ -132,11 +145,17 @@ impl<E> EventQueue<E> {
             generation: self.generations[track as usize],
             event,
         };
-        // The new entry has the largest sequence number, so it must pop after every entry with
-        // an equal (time, phase): it goes in front of them, right after the larger keys.
-        let key = (time, phase);
-        let at = self.pending.partition_point(|e| (e.time, e.phase) > key);
-        self.pending.insert(at, entry);
+        // Keys are unique (the sequence number breaks ties, so a later entry with an equal
+        // (time, phase) pops after the earlier ones); walk back over the smaller keys.
+        let mut at = self.pending.len();
+        while at > 0 && self.pending[at - 1].key < key {
+            at -= 1;
+        }
+        if at == self.pending.len() {
+            self.pending.push(entry);
+        } else {
+            self.pending.insert(at, entry);
+        }
     }
 
     /// Cancels every event currently scheduled on `track`; later schedules are unaffected.
@@ -204,6 +223,23 @@ mod tests {
         q.cancel(Track::Disease);
         q.schedule(d(15.0), Phase::Disease, Track::Disease, "relapse-new");
         assert_eq!(drain(&mut q), ["cycle", "relapse-new", "background"]);
+    }
+
+    #[test]
+    fn order_key_orders_like_total_cmp() {
+        let times = [0.0, -0.0, 1e-300, 0.5, 1.0, 1e300, -1.0, -1e-300];
+        for &a in &times {
+            for &b in &times {
+                let (ka, kb) = (
+                    order_key(d(a), Phase::Care, 0),
+                    order_key(d(b), Phase::Care, 0),
+                );
+                assert_eq!(ka.cmp(&kb), a.total_cmp(&b), "{a} vs {b}");
+            }
+        }
+        assert!(order_key(d(1.0), Phase::Death, 9) < order_key(d(1.0), Phase::Care, 0));
+        assert!(order_key(d(1.0), Phase::Care, 1) < order_key(d(1.0), Phase::Care, 2));
+        assert!(order_key(d(1.0), Phase::Horizon, 0) < order_key(d(1.000001), Phase::Death, 0));
     }
 
     #[test]

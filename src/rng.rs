@@ -88,6 +88,7 @@ pub fn stream(run: RunKey, patient: u64, process: ProcessKey) -> Stream {
 /// A uniform draw in [0, 1) with 53 random bits.
 #[inline]
 pub fn uniform(rng: &mut Stream) -> f64 {
+    crate::stats::count(crate::stats::Kind::Uniform);
     rng.random::<f64>()
 }
 
@@ -175,9 +176,11 @@ impl Streams {
         let s = &mut self.slots[slot];
         if s.restarted_for != self.epoch {
             if s.seeded_for != self.patient_epoch {
+                crate::stats::count(crate::stats::Kind::Seed);
                 s.initial = stream(self.run, self.patient, self.keys[slot]);
                 s.seeded_for = self.patient_epoch;
             }
+            crate::stats::count(crate::stats::Kind::Restart);
             s.current = s.initial.clone();
             s.restarted_for = self.epoch;
         }

@@ -1,0 +1,120 @@
+//! The speed floor: a hand-written, straight-line sampler that makes the same kinds and number of
+//! random draws as an average trajectory of the default adult scenario, with no event queue, no
+//! aggregation and no economics. The engine's time per trajectory, divided by this one's, is what
+//! the pathway logic, the queue and the accounts cost on top of the draws themselves.
+//!
+//! The mix per trajectory, measured on the engine with
+//! `cargo run --release --features draw-stats --example draw_mix` (10^5 patients x 4 strategies):
+//!
+//! | kind | per trajectory |
+//! |---|---|
+//! | uniform draws | 24.373 |
+//! | streams seeded from their key | 5.232 |
+//! | streams restarted from a saved state | 11.128 |
+//! | exponential inversions (`ln`) | 1.251 |
+//! | Weibull inversions (`ln`, `powf`) | 1.027 |
+//! | log-normal inversions (inverse normal CDF, `exp`) | 1.316 |
+//! | hazard ratios (`powf`) | 0.345 |
+//! | Gompertz background deaths (`exp`, 2 `ln`) | 1.000 |
+//! | truncated-normal ages (inverse normal CDF) | 0.250 |
+//!
+//! `cargo bench --bench floor` reports trajectories per second; `cargo bench --bench throughput`
+//! the engine's. A test-free check that the mix is current: re-run `draw_mix` after changing the
+//! pathway and update the table and the constants below.
+
+use allseq::dist::{Gompertz, TimeDist};
+use allseq::rng::{ProcessKey, RunKey, Stream, stream, uniform};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use statrs::distribution::{ContinuousCDF, Normal};
+use std::hint::black_box;
+
+/// Draws per 1000 trajectories, from the table above.
+const PER_1000: Mix = Mix {
+    uniforms: 24_373,
+    seeds: 5_232,
+    restarts: 11_128,
+    exponential: 1_251,
+    weibull: 1_027,
+    lognormal: 1_316,
+    hazard_ratio: 345,
+    background: 1_000,
+    normal_age: 250,
+};
+
+struct Mix {
+    uniforms: u32,
+    seeds: u32,
+    restarts: u32,
+    exponential: u32,
+    weibull: u32,
+    lognormal: u32,
+    hazard_ratio: u32,
+    background: u32,
+    normal_age: u32,
+}
+
+/// 1000 trajectories' worth of draws, straight line; returns a checksum.
+fn thousand_trajectories(run: RunKey, first_patient: u64) -> f64 {
+    let exp = TimeDist::exponential(120.0).unwrap();
+    let weibull = TimeDist::weibull(1.2, 288.0).unwrap();
+    let lognormal = TimeDist::log_normal(36.0, 0.35).unwrap();
+    let gompertz = Gompertz::new(1.14e-4, 0.0773).unwrap();
+    let normal = Normal::standard();
+    let key = ProcessKey::new("floor", "");
+    let m = &PER_1000;
+    let mut acc = 0.0;
+    // Streams: seeded from their key, and restarted (copied) from a saved seeded state.
+    let mut rng: Stream = stream(run, first_patient, key);
+    for i in 0..m.seeds {
+        rng = stream(run, first_patient + u64::from(i), key);
+    }
+    let saved = rng.clone();
+    for _ in 0..m.restarts {
+        rng = black_box(saved.clone());
+    }
+    for _ in 0..m.uniforms {
+        acc += uniform(&mut rng);
+    }
+    // The inversions reuse the uniforms above (they are counted among them in the engine).
+    let mut u = 0.37;
+    let mut next = || {
+        u = (u * 1.618_033_988_75) % 1.0;
+        1.0 - u
+    };
+    for _ in 0..m.exponential {
+        acc += exp.inverse_survival(next()).unwrap_or(0.0);
+    }
+    for _ in 0..m.weibull {
+        acc += weibull.inverse_survival(next()).unwrap_or(0.0);
+    }
+    for _ in 0..m.lognormal {
+        acc += lognormal.inverse_survival(next()).unwrap_or(0.0);
+    }
+    for _ in 0..m.hazard_ratio {
+        acc += next().powf(1.0 / 2.0);
+    }
+    for _ in 0..m.background {
+        acc += gompertz.inverse_survival_years(41.0, next());
+    }
+    for _ in 0..m.normal_age {
+        acc += normal.inverse_cdf(next().clamp(1e-300, 1.0 - 1e-16));
+    }
+    acc
+}
+
+fn floor(c: &mut Criterion) {
+    let mut group = c.benchmark_group("floor");
+    group.throughput(Throughput::Elements(1000));
+    let run = RunKey::new(20261122);
+    let mut patient = 0u64;
+    group.bench_function("1000 trajectories' draws", |b| {
+        b.iter(|| {
+            patient += 1000;
+            black_box(thousand_trajectories(run, patient))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, floor);
+criterion_main!(benches);

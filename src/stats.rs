@@ -1,0 +1,63 @@
+//! Counts of random draws by kind, for the speed-floor benchmark (`--features draw-stats`).
+//!
+//! The floor (`benches/floor.rs`) must make the same kinds and number of draws as an average
+//! patient trajectory; these counters measure that mix on the real engine. Without the feature
+//! every `count` compiles to nothing.
+
+/// What is counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A uniform draw (every Bernoulli and every inverse-survival time uses one).
+    Uniform = 0,
+    /// A stream seeded from its key (SplitMix64 mixing and Xoshiro seeding).
+    Seed = 1,
+    /// A stream restarted from its saved seeded state (same patient, next strategy).
+    Restart = 2,
+    /// Exponential inverse survival (one `ln`).
+    Exponential = 3,
+    /// Weibull inverse survival (`ln`, `powf`).
+    Weibull = 4,
+    /// Log-normal inverse survival (inverse normal CDF, `exp`).
+    LogNormal = 5,
+    /// Gamma inverse survival (iterative quantile).
+    Gamma = 6,
+    /// Fixed time.
+    Fixed = 7,
+    /// Mixture cure resolving to "never".
+    Cured = 8,
+    /// A hazard ratio applied (`powf`).
+    HazardRatio = 9,
+    /// Background mortality (Gompertz: `exp`, two `ln`).
+    Background = 10,
+    /// Truncated-normal age (inverse normal CDF).
+    NormalAge = 11,
+}
+
+/// Number of kinds.
+pub const KINDS: usize = 12;
+
+#[cfg(feature = "draw-stats")]
+thread_local! {
+    static COUNTS: std::cell::Cell<[u64; KINDS]> = const { std::cell::Cell::new([0; KINDS]) };
+}
+
+/// Counts one draw of `kind` (no-op without the `draw-stats` feature).
+#[inline(always)]
+pub fn count(kind: Kind) {
+    #[cfg(feature = "draw-stats")]
+    COUNTS.with(|c| {
+        let mut v = c.get();
+        v[kind as usize] += 1;
+        c.set(v);
+    });
+    #[cfg(not(feature = "draw-stats"))]
+    let _ = kind;
+}
+
+/// The counts of this thread so far, and resets them (always zero without the feature).
+pub fn take() -> [u64; KINDS] {
+    #[cfg(feature = "draw-stats")]
+    return COUNTS.with(|c| c.replace([0; KINDS]));
+    #[cfg(not(feature = "draw-stats"))]
+    [0; KINDS]
+}
