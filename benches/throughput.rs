@@ -67,5 +67,54 @@ fn cohort(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_strategy, cohort);
+/// A small PSA as `allseq psa` runs it (draws in parallel on every core, written as they
+/// complete, then the final files), and the per-draw set-up alone: sampling the uncertain
+/// parameters and compiling the model they give.
+fn psa(c: &mut Criterion) {
+    let loaded = scenario::load("scenarios/adult_rr_ball.toml".as_ref()).expect("default scenario");
+    let u = loaded.model.uncertainty.clone().expect("[uncertainty]");
+    let (draws, patients) = (20u64, 1_000u64);
+    let mut group = c.benchmark_group("psa");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(
+        draws * patients * loaded.model.strategies.len() as u64,
+    ));
+    group.bench_function("20 draws x 1000 patients, all cores", |b| {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        b.iter(|| {
+            let out = dir.path().join("psa");
+            let _ = std::fs::remove_dir_all(&out);
+            let opts = allseq::psa::run::PsaOptions {
+                draws,
+                patients,
+                seed: loaded.model.seed,
+                shard: (0, 1),
+                threads: 0,
+                scenario_path: "scenarios/adult_rr_ball.toml".into(),
+                progress: None,
+            };
+            allseq::psa::run::run(&loaded, &opts, &out).expect("psa");
+        });
+    });
+    group.finish();
+    let mut group = c.benchmark_group("psa_draw_setup");
+    group.throughput(Throughput::Elements(1));
+    let mut draw = 0u64;
+    group.bench_function("sample and compile one draw", |b| {
+        b.iter(|| {
+            draw += 1;
+            let values = u.sample(loaded.model.seed, draw);
+            let pairs: Vec<(&str, toml::Value)> = u
+                .params
+                .iter()
+                .zip(&values)
+                .map(|(p, v)| (p.path.as_str(), v.to_toml()))
+                .collect();
+            black_box(loaded.with_values(&pairs).expect("compiles"))
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, per_strategy, cohort, psa);
 criterion_main!(benches);

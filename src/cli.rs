@@ -30,6 +30,144 @@ pub enum Command {
     Trace(TraceArgs),
     /// Run the scenarios of a targets file and compare simulated with published endpoints.
     Validate(ValidateArgs),
+    /// Probabilistic sensitivity analysis: draws of the uncertain parameters, each simulated.
+    Psa(PsaArgs),
+    /// Merge the shards of a PSA into the files of an unsharded run.
+    Merge(MergeArgs),
+    /// One-way sensitivity analysis of the uncertain parameters (tornado).
+    Dsa(DsaArgs),
+    /// Print an sbatch array script that runs a PSA in shards and merges them.
+    SlurmScript(SlurmArgs),
+}
+
+/// A shard `i/K`: the i-th (from 0) of K.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard(pub u64, pub u64);
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, k) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}` is not i/K (e.g. 3/8)"))?;
+        let i: u64 = i
+            .parse()
+            .map_err(|_| format!("`{i}` is not a shard number"))?;
+        let k: u64 = k
+            .parse()
+            .map_err(|_| format!("`{k}` is not a shard count"))?;
+        if k == 0 || i >= k {
+            return Err(format!("needs 0 <= i < K (got {i}/{k})"));
+        }
+        Ok(Shard(i, k))
+    }
+}
+
+/// `allseq psa`.
+#[derive(Debug, clap::Args)]
+pub struct PsaArgs {
+    /// Scenario file (TOML) with an [uncertainty] section.
+    pub scenario: PathBuf,
+    /// Parameter draws of the whole PSA (all shards together).
+    #[arg(long)]
+    pub draws: u64,
+    /// Patients per draw and strategy.
+    #[arg(long)]
+    pub patients: u64,
+    /// Seed [default: the scenario's `seed`].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run only shard i of K (draws [floor(i D/K), floor((i+1) D/K))).
+    #[arg(long, default_value = "0/1")]
+    pub shard: Shard,
+    /// Worker threads [default: one per core].
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output directory [default: output/<scenario file stem>-psa/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `allseq merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Shard output directories.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Output directory of the merged PSA.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `allseq dsa`.
+#[derive(Debug, clap::Args)]
+pub struct DsaArgs {
+    /// Scenario file (TOML) with an [uncertainty] section.
+    pub scenario: PathBuf,
+    /// Patients per run [default: the scenario's `patients`].
+    #[arg(long)]
+    pub patients: Option<u64>,
+    /// Seed of every run [default: the scenario's `seed`].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads [default: one per core].
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Willingness to pay per QALY [default: the scenario's first `economics.wtp`].
+    #[arg(long)]
+    pub wtp: Option<f64>,
+    /// Strategy whose incremental NMB is measured [default: the first].
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// Comparator [default: the cheapest other strategy in the base case].
+    #[arg(long)]
+    pub versus: Option<String>,
+    /// Output directory [default: output/<scenario file stem>-dsa/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No printed table.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `allseq slurm-script`.
+#[derive(Debug, clap::Args)]
+pub struct SlurmArgs {
+    /// Scenario file (as the cluster sees it).
+    pub scenario: PathBuf,
+    /// Parameter draws.
+    #[arg(long)]
+    pub draws: u64,
+    /// Patients per draw.
+    #[arg(long)]
+    pub patients: u64,
+    /// Array tasks (shards).
+    #[arg(long)]
+    pub shards: u64,
+    /// Seed [default: the scenario's `seed`].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Threads per task.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Output directory [default: output/<scenario file stem>-psa].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Log directory.
+    #[arg(long, default_value = "logs")]
+    pub logs: PathBuf,
+    /// allseq binary on the cluster [default: this binary].
+    #[arg(long)]
+    pub allseq: Option<PathBuf>,
+    /// SLURM partition.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Time limit per task, HH:MM:SS.
+    #[arg(long)]
+    pub time: Option<String>,
 }
 
 /// `allseq validate`.
@@ -120,7 +258,283 @@ pub fn execute(cli: Cli, stdout: &mut dyn Write) -> Result<u8> {
         Command::Run(args) => run(args, stdout).map(|()| 0),
         Command::Trace(args) => trace(args, stdout).map(|()| 0),
         Command::Validate(args) => validate(args, stdout),
+        Command::Psa(args) => psa(args, stdout).map(|()| 0),
+        Command::Merge(args) => merge(args, stdout).map(|()| 0),
+        Command::Dsa(args) => dsa(args, stdout).map(|()| 0),
+        Command::SlurmScript(args) => slurm_script(args, stdout).map(|()| 0),
     }
+}
+
+fn out_or(out: &Option<PathBuf>, scenario: &Path, suffix: &str) -> PathBuf {
+    out.clone().unwrap_or_else(|| {
+        let mut p = default_out(scenario).into_os_string();
+        p.push(suffix);
+        PathBuf::from(p)
+    })
+}
+
+fn psa(args: PsaArgs, stdout: &mut dyn Write) -> Result<()> {
+    let loaded = scenario::load(&args.scenario)?;
+    let patients = check_patients(args.patients)?;
+    if args.draws == 0 {
+        return Err(Error::Argument {
+            option: "--draws",
+            reason: "must be at least 1".into(),
+        });
+    }
+    let out = out_or(&args.out, &args.scenario, "-psa");
+    let Shard(i, k) = args.shard;
+    let progress = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let pb = ProgressBar::new(0);
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} draws ({per_sec}, ETA {eta})",
+            )
+            .expect("static template"),
+        );
+        pb
+    });
+    let opts = crate::psa::run::PsaOptions {
+        draws: args.draws,
+        patients,
+        seed: args.seed.unwrap_or(loaded.model.seed),
+        shard: (i, k),
+        threads: threads_or_all(args.threads),
+        scenario_path: args.scenario.display().to_string(),
+        progress: progress.clone(),
+    };
+    crate::psa::run::run(&loaded, &opts, &out)?;
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    if !args.quiet {
+        let (first, end) = crate::psa::run::shard_range(args.draws, i, k);
+        let what = if k > 1 {
+            format!("shard {i}/{k} (draws {first} to {})", end.saturating_sub(1))
+        } else {
+            format!("{} draws", args.draws)
+        };
+        writeln!(
+            stdout,
+            "PSA {what} x {patients} patients: wrote {}",
+            out.display()
+        )
+        .map_err(stdout_err)?;
+    }
+    Ok(())
+}
+
+fn merge(args: MergeArgs, stdout: &mut dyn Write) -> Result<()> {
+    let n = crate::psa::merge::merge(&args.shards, &args.out)?;
+    writeln!(
+        stdout,
+        "merged {n} draws from {} shards into {}",
+        args.shards.len(),
+        args.out.display()
+    )
+    .map_err(stdout_err)
+}
+
+fn dsa(args: DsaArgs, stdout: &mut dyn Write) -> Result<()> {
+    let started = now_rfc3339();
+    let loaded = scenario::load(&args.scenario)?;
+    let model = &loaded.model;
+    let Some(e) = &model.economics else {
+        return Err(Error::Argument {
+            option: "scenario",
+            reason: "DSA needs [economics]".into(),
+        });
+    };
+    let pick = |opt: &'static str, name: &Option<String>| -> Result<Option<usize>> {
+        name.as_ref()
+            .map(|n| {
+                model.strategy_index(n).ok_or_else(|| Error::Argument {
+                    option: opt,
+                    reason: format!("no strategy `{n}` in {}", args.scenario.display()),
+                })
+            })
+            .transpose()
+    };
+    let opts = crate::psa::dsa::DsaOptions {
+        patients: check_patients(args.patients.unwrap_or(model.patients))?,
+        seed: args.seed.unwrap_or(model.seed),
+        threads: threads_or_all(args.threads),
+    };
+    let strategy = pick("--strategy", &args.strategy)?.unwrap_or(0);
+    let versus = match pick("--versus", &args.versus)? {
+        Some(v) => v,
+        None => {
+            if model.strategies.len() < 2 {
+                return Err(Error::Argument {
+                    option: "scenario",
+                    reason: "DSA compares two strategies; the scenario has one".into(),
+                });
+            }
+            let agg = runner::run(
+                model,
+                &RunOptions {
+                    patients: opts.patients,
+                    seed: opts.seed,
+                    threads: opts.threads,
+                    chunk_size: DEFAULT_CHUNK,
+                    progress: None,
+                },
+            )?;
+            (0..model.strategies.len())
+                .filter(|&s| s != strategy)
+                .min_by(|&a, &b| {
+                    agg.strategies[a]
+                        .cost_disc
+                        .mean()
+                        .total_cmp(&agg.strategies[b].cost_disc.mean())
+                })
+                .expect("two strategies")
+        }
+    };
+    if strategy == versus {
+        return Err(Error::Argument {
+            option: "--versus",
+            reason: "the comparator must differ from --strategy".into(),
+        });
+    }
+    let target = crate::psa::dsa::Target {
+        strategy,
+        versus,
+        wtp: args.wtp.unwrap_or(e.wtp[0] as f64),
+    };
+    let (base, bars) = crate::psa::dsa::dsa(&loaded, &opts, &target)?;
+    let out = out_or(&args.out, &args.scenario, "-dsa");
+    let mut staged = Staged::prepare(&out)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "parameter",
+        "low_value",
+        "high_value",
+        "nmb_low",
+        "nmb_high",
+        "range",
+    ])?;
+    for b in &bars {
+        w.write_record([
+            b.parameter.clone(),
+            format!("{}", b.low_value),
+            format!("{}", b.high_value),
+            format!("{:.2}", b.nmb_low),
+            format!("{:.2}", b.nmb_high),
+            format!("{:.2}", b.range()),
+        ])?;
+    }
+    let csv_bytes = w
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    let names = |s: usize| model.strategies[s].name.clone();
+    let manifest = serde_json::json!({
+        "command": "dsa",
+        "allseq_version": env!("CARGO_PKG_VERSION"),
+        "git_commit": git_commit(),
+        "scenario": args.scenario.display().to_string(),
+        "scenario_sha256": loaded.sha256(),
+        "seed": opts.seed,
+        "patients": opts.patients,
+        "strategy": names(strategy),
+        "versus": names(versus),
+        "wtp": target.wtp,
+        "base_incremental_nmb": base,
+        "started": started,
+        "finished": now_rfc3339(),
+    });
+    staged.add("tornado.csv", &csv_bytes)?;
+    let mut json = serde_json::to_vec_pretty(&manifest)?;
+    json.push(b'\n');
+    staged.add("manifest.json", &json)?;
+    staged.commit()?;
+    if !args.quiet {
+        let mut text = format!(
+            "Incremental NMB of {} vs {} at {} per QALY: base case {base:.0}\n",
+            names(strategy),
+            names(versus),
+            target.wtp
+        );
+        let mut lines = vec![
+            [
+                "parameter",
+                "low",
+                "high",
+                "NMB at low",
+                "NMB at high",
+                "range",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        for b in bars.iter().take(15) {
+            lines.push(vec![
+                b.parameter.clone(),
+                format!("{:.4}", b.low_value),
+                format!("{:.4}", b.high_value),
+                format!("{:.0}", b.nmb_low),
+                format!("{:.0}", b.nmb_high),
+                format!("{:.0}", b.range()),
+            ]);
+        }
+        text.push_str(&report::render(&lines));
+        text.push_str(&format!("wrote {}\n", out.join("tornado.csv").display()));
+        stdout.write_all(text.as_bytes()).map_err(stdout_err)?;
+    }
+    Ok(())
+}
+
+/// `p` made absolute against the current directory: array tasks may start elsewhere.
+fn absolute(p: &Path) -> Result<String> {
+    std::path::absolute(p)
+        .map(|a| a.display().to_string())
+        .map_err(|source| Error::Output {
+            path: p.to_path_buf(),
+            source,
+        })
+}
+
+fn slurm_script(args: SlurmArgs, stdout: &mut dyn Write) -> Result<()> {
+    // Load the scenario here too: an invalid one should fail now, not in every array task.
+    let loaded = scenario::load(&args.scenario)?;
+    if loaded.model.uncertainty.is_none() {
+        return Err(Error::Argument {
+            option: "scenario",
+            reason: "the scenario has no [uncertainty] section: nothing to draw".into(),
+        });
+    }
+    if args.shards == 0 || args.draws == 0 || args.shards > args.draws {
+        return Err(Error::Argument {
+            option: "--shards",
+            reason: format!(
+                "needs 1 <= shards <= draws (got {} shards, {} draws)",
+                args.shards, args.draws
+            ),
+        });
+    }
+    let allseq = match &args.allseq {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().map_err(|source| Error::Output {
+            path: "<current executable>".into(),
+            source,
+        })?,
+    };
+    let opts = crate::psa::slurm::SlurmOptions {
+        allseq: absolute(&allseq)?,
+        scenario: absolute(&args.scenario)?,
+        draws: args.draws,
+        patients: check_patients(args.patients)?,
+        seed: args.seed.unwrap_or(loaded.model.seed),
+        shards: args.shards,
+        threads: args.threads.max(1),
+        out: absolute(&out_or(&args.out, &args.scenario, "-psa"))?,
+        logs: absolute(&args.logs)?,
+        partition: args.partition.clone(),
+        time: args.time.clone(),
+    };
+    stdout
+        .write_all(crate::psa::slurm::script(&opts).as_bytes())
+        .map_err(stdout_err)
 }
 
 fn threads_or_all(threads: usize) -> usize {

@@ -52,6 +52,7 @@ pub mod error;
 pub mod model;
 pub mod output;
 pub mod patient;
+pub mod psa;
 pub mod queue;
 pub mod report;
 pub mod rng;

@@ -912,6 +912,8 @@ pub struct Model {
     pub strategies: Vec<Strategy>,
     /// Costs, utilities and discounting; `None` for a clinical-only scenario.
     pub economics: Option<Economics>,
+    /// Parameter uncertainty; `None` when the scenario has no `[uncertainty]`.
+    pub uncertainty: Option<crate::psa::Uncertainty>,
 }
 
 impl Model {

@@ -274,7 +274,9 @@ fn extends_replaces_values_whole_inside_sections() {
     let child = write(
         dir.path(),
         "child.toml",
-        "extends = \"base.toml\"\n[population]\ncns = 0.25\n[therapies.blinatumomab]\nrelapse = { dist = \"exponential\", mean = 6.0, unit = \"months\" }\n",
+        "extends = \"base.toml\"\n[population]\ncns = 0.25\n[therapies.blinatumomab]\nrelapse = { dist = \"exponential\", mean = 6.0, unit = \"months\" }\n\
+         [uncertainty.parameters]\n\
+         \"population.cns\" = { dist = \"beta\", mean = 0.25, se = 0.05 }\n",
     );
     let m = scenario::load(&child)
         .unwrap_or_else(|e| panic!("{e}"))
@@ -295,4 +297,9 @@ fn extends_replaces_values_whole_inside_sections() {
         allseq::dist::TimeDist::Exponential { .. }
     ));
     assert_eq!(c.cycle_days, 42.0, "the rest of the therapy is inherited");
+    // `[uncertainty]` merges the same way: `parameters` is replaced whole (the base's
+    // blinatumomab cure fraction no longer exists), the WTP grid is inherited.
+    let u = m.uncertainty.as_ref().unwrap();
+    assert_eq!(u.columns(), ["population.cns"]);
+    assert_eq!(u.wtp_grid, base.uncertainty.as_ref().unwrap().wtp_grid);
 }

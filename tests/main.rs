@@ -6,6 +6,7 @@
 //! - `distributions`: the samplers against exact distributions (KS, chi-square, pinned draws).
 //! - `engine`: whole-engine results against closed forms.
 //! - `econ`: costs, QALYs and discounting against closed forms; the incremental analysis.
+//! - `psa`: PSA sharding, merge, resume, CEAC/EVPI, DSA, the SLURM script and `[uncertainty]` errors.
 //! - `rules`: the clinical pathway's rules on every event of thousands of trajectories.
 //! - `validate`: `allseq validate`, its populations, exit status and errors.
 
@@ -17,5 +18,6 @@ mod determinism;
 mod distributions;
 mod econ;
 mod engine;
+mod psa;
 mod rules;
 mod validate;

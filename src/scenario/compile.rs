@@ -1167,8 +1167,13 @@ pub fn compile(file: &ScenarioFile) -> R<Model> {
         }
         None => None,
     };
+    let uncertainty = match &file.uncertainty {
+        Some(u) => Some(crate::psa::compile(u)?),
+        None => None,
+    };
     Ok(Model {
         economics,
+        uncertainty,
         name: file.name.clone(),
         seed: file.seed,
         patients: file.patients,

@@ -27,15 +27,60 @@ use locate::Locations;
 use std::path::{Path, PathBuf};
 
 /// A loaded scenario: the compiled model and what identifies its source.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Scenario {
     /// The compiled model.
     pub model: Model,
     /// The files read, the scenario first, then what it extends, with their text.
     pub sources: Vec<(PathBuf, String)>,
+    /// The merged TOML document (for re-compiling with other parameter values).
+    table: toml::Table,
+    /// The chain of files, for locating errors.
+    chain: Vec<Source>,
 }
 
 impl Scenario {
+    /// The scenario compiled with some values replaced: `(field path, value)` pairs such as
+    /// `("therapies.cd19_car_t.manufacturing_failure", 0.1)`, or a split table. Used for
+    /// sensitivity analysis; every value goes through the same validation as the file.
+    ///
+    /// # Errors
+    /// A path that does not exist or a value that breaks a rule.
+    pub fn with_values(&self, values: &[(&str, toml::Value)]) -> Result<Model, ScenarioError> {
+        let mut table = self.table.clone();
+        for (path, value) in values {
+            let slot = value_at_mut(&mut table, path).ok_or_else(|| {
+                locate_error(
+                    &self.chain,
+                    path.to_string(),
+                    None,
+                    "no such field in the scenario".into(),
+                )
+            })?;
+            *slot = value.clone();
+        }
+        build(&self.chain, table)
+    }
+
+    /// The value at a field path of the merged scenario.
+    pub fn value_at(&self, path: &str) -> Option<&toml::Value> {
+        let mut cur: Option<&toml::Value> = None;
+        for seg in segments(path)? {
+            cur = Some(match (cur, seg) {
+                (None, Seg::Key(k)) => self.table.get(k)?,
+                (Some(toml::Value::Table(t)), Seg::Key(k)) => t.get(k)?,
+                (Some(toml::Value::Array(a)), Seg::Index(i)) => a.get(i)?,
+                _ => return None,
+            });
+        }
+        cur
+    }
+
+    /// An error about `path`, located in the file that sets it.
+    pub fn error_at(&self, path: &str, message: impl Into<String>) -> ScenarioError {
+        locate_error(&self.chain, path.to_string(), None, message.into())
+    }
+
     /// SHA-256 over the bytes of every file read, in order: identifies the inputs of a run.
     pub fn sha256(&self) -> String {
         let mut bytes = Vec::new();
@@ -145,11 +190,64 @@ pub fn load(path: &Path) -> Result<Scenario, Error> {
     while let Some(child) = tables.pop() {
         merge(&mut merged, child);
     }
-    let model = build(&chain, merged)?;
-    Ok(Scenario {
+    let model = build(&chain, merged.clone())?;
+    let scenario = Scenario {
         model,
-        sources: chain.into_iter().map(|s| (s.path, s.text)).collect(),
-    })
+        sources: chain
+            .iter()
+            .map(|s| (s.path.clone(), s.text.clone()))
+            .collect(),
+        table: merged,
+        chain,
+    };
+    crate::psa::check(&scenario)?;
+    Ok(scenario)
+}
+
+/// One segment of a field path: a key or an array index.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Splits `a.b[2].c` into segments; a key may not be empty.
+fn segments(path: &str) -> Option<Vec<Seg<'_>>> {
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        let (key, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if key.is_empty() {
+            return None;
+        }
+        out.push(Seg::Key(key));
+        while let Some(r) = rest.strip_prefix('[') {
+            let close = r.find(']')?;
+            out.push(Seg::Index(r[..close].parse().ok()?));
+            rest = &r[close + 1..];
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+fn value_at_mut<'t>(table: &'t mut toml::Table, path: &str) -> Option<&'t mut toml::Value> {
+    let segs = segments(path)?;
+    let (first, rest) = segs.split_first()?;
+    let Seg::Key(k) = first else { return None };
+    let mut cur = table.get_mut(*k)?;
+    for seg in rest {
+        cur = match (cur, seg) {
+            (toml::Value::Table(t), Seg::Key(k)) => t.get_mut(*k)?,
+            (toml::Value::Array(a), Seg::Index(i)) => a.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
 }
 
 /// Parses and compiles scenario text; `path` is only used in error messages. The text may not

@@ -35,6 +35,8 @@ pub struct ScenarioFile {
     /// Costs, utilities and discounting; absent: a clinical-only scenario (no costs, QALYs or
     /// incremental analysis).
     pub economics: Option<EconomicsSpec>,
+    /// Parameter uncertainty for PSA and one-way sensitivity analysis; absent: none.
+    pub uncertainty: Option<UncertaintySpec>,
 }
 
 /// Time horizon: lifetime (death from any cause) or a fixed number of years.
@@ -985,4 +987,134 @@ pub struct EconomicsSpec {
     pub gvhd_disutility: GvhdDisutilitySpec,
     /// One-off cost at death from any cause except background mortality.
     pub terminal_care: CostSpec,
+}
+
+/// Parameter uncertainty: distributions over field paths of the scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UncertaintySpec {
+    /// Willingness-to-pay grid of the CEAC and EVPI, per QALY.
+    pub wtp_grid: WtpGridSpec,
+    /// Patients affected (for population EVPI); absent: per-person EVPI only.
+    pub population: Option<f64>,
+    /// Distribution of each uncertain parameter, by field path (a quoted key such as
+    /// `"therapies.cd19_car_t.manufacturing_failure"`).
+    pub parameters: BTreeMap<String, ParamSpec>,
+}
+
+/// `{ from, to, step }`, inclusive.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WtpGridSpec {
+    /// First threshold.
+    pub from: f64,
+    /// Last threshold.
+    pub to: f64,
+    /// Step.
+    pub step: f64,
+}
+
+/// The distribution of one uncertain parameter.
+#[derive(Debug, Clone)]
+pub enum ParamSpec {
+    /// `{ dist = "beta", events, n }` or `{ dist = "beta", mean, se }`.
+    Beta(BetaParamSpec),
+    /// `{ dist = "gamma", mean, se }`.
+    Gamma(MeanSeSpec),
+    /// `{ dist = "lognormal", mean, se }` (mean and SE of the value, not of its log).
+    LogNormal(MeanSeSpec),
+    /// `{ dist = "normal", mean, sd }`.
+    Normal(NormalParamSpec),
+    /// `{ dist = "uniform", min, max }`.
+    Uniform(UniformParamSpec),
+    /// `{ dist = "fixed", value }`.
+    Fixed(FixedParamSpec),
+    /// `{ dist = "dirichlet", counts = { share = count, ... } }` for a split that sums to 1.
+    Dirichlet(DirichletSpec),
+}
+
+tagged_enum!(ParamSpec, tag = "dist", what = "parameter distribution", {
+    "beta" => Beta(BetaParamSpec),
+    "gamma" => Gamma(MeanSeSpec),
+    "lognormal" => LogNormal(MeanSeSpec),
+    "normal" => Normal(NormalParamSpec),
+    "uniform" => Uniform(UniformParamSpec),
+    "fixed" => Fixed(FixedParamSpec),
+    "dirichlet" => Dirichlet(DirichletSpec),
+});
+
+/// A beta distribution from counts or from a mean and standard error.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BetaParamSpec {
+    /// Events (with `n`).
+    pub events: Option<f64>,
+    /// Trials (with `events`).
+    pub n: Option<f64>,
+    /// Mean (with `se`).
+    pub mean: Option<f64>,
+    /// Standard error (with `mean`).
+    pub se: Option<f64>,
+    /// Low value for one-way sensitivity analysis; absent: the 2.5th percentile.
+    pub low: Option<f64>,
+    /// High value; absent: the 97.5th percentile.
+    pub high: Option<f64>,
+}
+
+/// A distribution given by its mean and standard error.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeanSeSpec {
+    /// Mean.
+    pub mean: f64,
+    /// Standard error.
+    pub se: f64,
+    /// Low value for one-way sensitivity analysis; absent: the 2.5th percentile.
+    pub low: Option<f64>,
+    /// High value; absent: the 97.5th percentile.
+    pub high: Option<f64>,
+}
+
+/// A normal distribution.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NormalParamSpec {
+    /// Mean.
+    pub mean: f64,
+    /// Standard deviation.
+    pub sd: f64,
+    /// Low value for one-way sensitivity analysis; absent: the 2.5th percentile.
+    pub low: Option<f64>,
+    /// High value; absent: the 97.5th percentile.
+    pub high: Option<f64>,
+}
+
+/// A uniform distribution.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniformParamSpec {
+    /// Lower bound.
+    pub min: f64,
+    /// Upper bound.
+    pub max: f64,
+    /// Low value for one-way sensitivity analysis; absent: the 2.5th percentile.
+    pub low: Option<f64>,
+    /// High value; absent: the 97.5th percentile.
+    pub high: Option<f64>,
+}
+
+/// A fixed value (uncertainty switched off, the path still listed).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixedParamSpec {
+    /// The value.
+    pub value: f64,
+}
+
+/// A Dirichlet over the shares of a split.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirichletSpec {
+    /// Observed count of each share (the keys of the split table).
+    pub counts: BTreeMap<String, f64>,
 }

@@ -1,0 +1,167 @@
+//! Decision analysis of PSA draws: the cost-effectiveness acceptability curve (CEAC) and frontier,
+//! and the expected value of perfect information (EVPI).
+//!
+//! With `NMB_s(d) = w × QALY_s(d) − cost_s(d)` for strategy `s` in draw `d` at willingness to pay
+//! `w`:
+//!
+//! * the CEAC of `s` at `w` is the share of draws in which `s` has the highest NMB (ties go to
+//!   the first strategy in scenario order, so the shares sum to one);
+//! * the acceptability frontier at `w` is the strategy with the highest expected NMB (the one a
+//!   decision maker picks without further information);
+//! * the per-person EVPI at `w` is `E_d[max_s NMB_s(d)] − max_s E_d[NMB_s(d)]`, never negative,
+//!   and zero when the same strategy wins every draw.
+
+/// Per-draw results: `cost[d][s]` and `qaly[d][s]` (discounted means of draw `d`).
+#[derive(Debug, Clone, Copy)]
+pub struct Draws<'a> {
+    /// Mean discounted cost by draw and strategy.
+    pub cost: &'a [Vec<f64>],
+    /// Mean discounted QALYs by draw and strategy.
+    pub qaly: &'a [Vec<f64>],
+}
+
+/// The analysis at one willingness to pay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AtWtp {
+    /// The threshold.
+    pub wtp: u64,
+    /// Share of draws in which each strategy has the highest NMB.
+    pub probability: Vec<f64>,
+    /// The strategy with the highest expected NMB.
+    pub frontier: usize,
+    /// Per-person EVPI.
+    pub evpi: f64,
+}
+
+/// Index of the largest value, the first one on ties.
+fn argmax(values: impl Iterator<Item = f64>) -> usize {
+    let mut best = (0, f64::NEG_INFINITY);
+    for (i, v) in values.enumerate() {
+        if v > best.1 {
+            best = (i, v);
+        }
+    }
+    best.0
+}
+
+/// Analyses the draws at each threshold of `grid`.
+///
+/// # Panics
+/// If there are no draws or strategies (the callers never pass empty results).
+pub fn analyse(draws: Draws<'_>, grid: &[u64]) -> Vec<AtWtp> {
+    let n = draws.cost.len();
+    let k = draws.cost[0].len();
+    assert!(n > 0 && k > 0, "no draws to analyse");
+    grid.iter()
+        .map(|&w| {
+            let wf = w as f64;
+            let mut wins = vec![0u64; k];
+            let mut sum_nmb = vec![0.0; k];
+            let mut sum_max = 0.0;
+            for d in 0..n {
+                let nmb = |s: usize| wf * draws.qaly[d][s] - draws.cost[d][s];
+                let best = argmax((0..k).map(nmb));
+                wins[best] += 1;
+                sum_max += nmb(best);
+                for (s, acc) in sum_nmb.iter_mut().enumerate() {
+                    *acc += nmb(s);
+                }
+            }
+            let frontier = argmax(sum_nmb.iter().copied());
+            // E[max] - max E, each a mean over the draws; clamp the rounding of equal means.
+            let evpi = (sum_max / n as f64 - sum_nmb[frontier] / n as f64).max(0.0);
+            AtWtp {
+                wtp: w,
+                probability: wins.iter().map(|&c| c as f64 / n as f64).collect(),
+                frontier,
+                evpi,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ceac_sums_to_one_and_evpi_is_never_negative() {
+        // Three strategies whose ranking changes from draw to draw.
+        let cost: Vec<Vec<f64>> = (0..200)
+            .map(|d| {
+                let x = (d as f64 * 0.37).sin();
+                vec![10_000.0, 30_000.0 + 8_000.0 * x, 45_000.0 - 5_000.0 * x]
+            })
+            .collect();
+        let qaly: Vec<Vec<f64>> = (0..200)
+            .map(|d| {
+                let x = (d as f64 * 0.91).cos();
+                vec![1.0, 1.3 + 0.2 * x, 1.5 - 0.3 * x]
+            })
+            .collect();
+        let grid: Vec<u64> = (0..=20).map(|i| i * 10_000).collect();
+        let out = analyse(
+            Draws {
+                cost: &cost,
+                qaly: &qaly,
+            },
+            &grid,
+        );
+        let mut saw_positive = false;
+        for a in &out {
+            let total: f64 = a.probability.iter().sum();
+            assert!(
+                (total - 1.0).abs() < 1e-12,
+                "CEAC sums to {total} at {}",
+                a.wtp
+            );
+            assert!(a.evpi >= 0.0);
+            saw_positive |= a.evpi > 0.0;
+        }
+        assert!(
+            saw_positive,
+            "uncertainty about the best strategy has value somewhere"
+        );
+        // At WTP 0 the cheapest strategy wins every draw.
+        assert_eq!(out[0].probability[0], 1.0);
+        assert_eq!(out[0].evpi, 0.0);
+    }
+
+    #[test]
+    fn evpi_is_zero_when_one_strategy_wins_every_draw() {
+        // Strategy 1 is cheaper and better in every draw (it dominates).
+        let cost: Vec<Vec<f64>> = (0..50)
+            .map(|d| vec![20_000.0 + d as f64, 10_000.0])
+            .collect();
+        let qaly: Vec<Vec<f64>> = (0..50).map(|d| vec![1.0, 2.0 + 0.01 * d as f64]).collect();
+        for a in analyse(
+            Draws {
+                cost: &cost,
+                qaly: &qaly,
+            },
+            &[0, 50_000, 1_000_000],
+        ) {
+            assert_eq!(a.probability, vec![0.0, 1.0]);
+            assert_eq!(a.frontier, 1);
+            assert_eq!(a.evpi, 0.0);
+        }
+    }
+
+    #[test]
+    fn evpi_by_hand() {
+        // Two draws, two strategies, WTP 0 (NMB = -cost): draw 1 costs (1, 3), draw 2 (4, 2).
+        // E[max NMB] = (-1 + -2)/2 = -1.5; max E[NMB] = max(-2.5, -2.5) = -2.5; EVPI = 1.
+        let cost = vec![vec![1.0, 3.0], vec![4.0, 2.0]];
+        let qaly = vec![vec![0.0, 0.0], vec![0.0, 0.0]];
+        let a = &analyse(
+            Draws {
+                cost: &cost,
+                qaly: &qaly,
+            },
+            &[0],
+        )[0];
+        assert_eq!(a.evpi, 1.0);
+        assert_eq!(a.probability, vec![0.5, 0.5]);
+        assert_eq!(a.frontier, 0, "a tie goes to the first strategy");
+    }
+}

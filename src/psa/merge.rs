@@ -1,0 +1,182 @@
+//! `allseq merge`: shards of one PSA into the files of an unsharded run, byte for byte.
+//!
+//! Refuses, naming what is wrong, when the manifests disagree (scenario, seed, draws, patients,
+//! version, platform, strategies, parameters, WTP grid) or when a draw is missing or present
+//! twice.
+
+use super::run::{DrawRecord, PsaManifest, write_outputs};
+use crate::error::{Error, Result};
+use crate::output::{Staged, git_commit, now_rfc3339, peak_memory_kib};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn refuse(reason: String) -> Error {
+    Error::Argument {
+        option: "shard directories",
+        reason,
+    }
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| refuse(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Ranges such as `3, 7-9` for a sorted list of indices.
+fn ranges(ix: &[u64]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < ix.len() {
+        let mut j = i;
+        while j + 1 < ix.len() && ix[j + 1] == ix[j] + 1 {
+            j += 1;
+        }
+        out.push(if i == j {
+            ix[i].to_string()
+        } else {
+            format!("{}-{}", ix[i], ix[j])
+        });
+        i = j + 1;
+    }
+    out.join(", ")
+}
+
+/// The records of one shard directory.
+fn shard_records(dir: &Path, m: &PsaManifest) -> Result<Vec<DrawRecord>> {
+    let id = &m.identity;
+    let params_path = dir.join("psa_params.csv");
+    let mut params: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    let text = read(&params_path)?;
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    for row in rdr.records() {
+        let row = row?;
+        let draw: u64 = row[0]
+            .parse()
+            .map_err(|_| refuse(format!("{}: bad draw `{}`", params_path.display(), &row[0])))?;
+        params.insert(draw, row.iter().skip(1).map(str::to_string).collect());
+    }
+    let long_path = dir.join("psa_long.csv");
+    let text = read(&long_path)?;
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let k = id.strategies.len();
+    let mut by_draw: BTreeMap<u64, DrawRecord> = BTreeMap::new();
+    for row in rdr.records() {
+        let row = row?;
+        let bad = || refuse(format!("{}: malformed row {row:?}", long_path.display()));
+        let draw: u64 = row[0].parse().map_err(|_| bad())?;
+        let s = id
+            .strategies
+            .iter()
+            .position(|n| n == &row[1])
+            .ok_or_else(bad)?;
+        let num = |i: usize| row[i].parse::<f64>().map_err(|_| bad());
+        let rec = by_draw.entry(draw).or_insert_with(|| DrawRecord {
+            draw,
+            params: Vec::new(),
+            cost: vec![f64::NAN; k],
+            qaly: vec![f64::NAN; k],
+            ly: vec![f64::NAN; k],
+        });
+        rec.cost[s] = num(2)?;
+        rec.qaly[s] = num(3)?;
+        rec.ly[s] = num(4)?;
+    }
+    let mut out = Vec::with_capacity(by_draw.len());
+    for (draw, mut rec) in by_draw {
+        rec.params = params.remove(&draw).ok_or_else(|| {
+            refuse(format!(
+                "{}: draw {draw} has results but no parameters",
+                dir.display()
+            ))
+        })?;
+        if rec.cost.iter().any(|c| c.is_nan()) {
+            return Err(refuse(format!(
+                "{}: draw {draw} lacks a strategy",
+                dir.display()
+            )));
+        }
+        out.push(rec);
+    }
+    Ok(out)
+}
+
+/// Merges shard directories into `out`.
+///
+/// # Errors
+/// A missing or unreadable shard, disagreeing manifests, missing or duplicated draws, an
+/// unwritable output directory.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize> {
+    let started = now_rfc3339();
+    if dirs.is_empty() {
+        return Err(refuse("give at least one shard directory".into()));
+    }
+    let mut first: Option<PsaManifest> = None;
+    let mut seen: BTreeMap<u64, PathBuf> = BTreeMap::new();
+    let mut records = Vec::new();
+    for dir in dirs {
+        let mpath = dir.join("manifest.json");
+        let m: PsaManifest = serde_json::from_str(&read(&mpath)?)
+            .map_err(|e| refuse(format!("{}: not a PSA manifest: {e}", mpath.display())))?;
+        if let Some(f) = &first {
+            if f.identity != m.identity {
+                return Err(refuse(format!(
+                    "{} and {} come from different PSAs (scenario, seed, draws, patients, version, platform, strategies, parameters or WTP grid differ)",
+                    dirs[0].display(),
+                    dir.display()
+                )));
+            }
+        } else {
+            first = Some(m.clone());
+        }
+        for rec in shard_records(dir, &m)? {
+            if let Some(other) = seen.insert(rec.draw, dir.clone()) {
+                return Err(refuse(format!(
+                    "draw {} appears in both {} and {}",
+                    rec.draw,
+                    other.display(),
+                    dir.display()
+                )));
+            }
+            records.push(rec);
+        }
+    }
+    let first = first.expect("at least one shard");
+    let draws = first.identity.draws;
+    let missing: Vec<u64> = (0..draws).filter(|d| !seen.contains_key(d)).collect();
+    if !missing.is_empty() {
+        return Err(refuse(format!(
+            "{} of {draws} draws are missing: {} (re-run the shards that cover them)",
+            missing.len(),
+            ranges(&missing)
+        )));
+    }
+    if let Some(extra) = seen.keys().find(|&&d| d >= draws) {
+        return Err(refuse(format!(
+            "draw {extra} is beyond the PSA's {draws} draws"
+        )));
+    }
+    records.sort_by_key(|r| r.draw);
+    let manifest = PsaManifest {
+        command: "merge".into(),
+        git_commit: git_commit(),
+        shard: None,
+        draws_covered: [0, draws],
+        started,
+        finished: now_rfc3339(),
+        peak_memory_kib: peak_memory_kib(),
+        ..first
+    };
+    let mut staged = Staged::prepare(out)?;
+    write_outputs(&mut staged, &manifest, &records, true)?;
+    staged.commit()?;
+    Ok(records.len())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ranges_compress() {
+        assert_eq!(super::ranges(&[1, 2, 3, 7, 9, 10]), "1-3, 7, 9-10");
+        assert_eq!(super::ranges(&[4]), "4");
+    }
+}

@@ -1,0 +1,509 @@
+//! `allseq psa`: draws in parallel, written as they complete, resumable, shardable.
+//!
+//! Each finished draw is appended to a hidden partial file in the output directory
+//! (`.psa_draws.partial`, one line per draw, numbers in their shortest exact form). A killed
+//! run re-run with the same arguments reads it, skips the draws it holds (dropping a last line
+//! cut short), and computes the rest. The final files are always written from the complete,
+//! sorted set of draws read back from that file, so an interrupted run, an uninterrupted one and
+//! a merge of shards write the same bytes.
+
+use super::Uncertainty;
+use super::analysis::{self, Draws};
+use crate::engine::{Outcome, Workspace};
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::output::{Staged, git_commit, now_rfc3339, peak_memory_kib};
+use crate::rng::RunKey;
+use crate::runner::{Accumulate, simulate_range};
+use crate::scenario::Scenario;
+use crate::summary::ExactMean;
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+
+/// Name of the partial file of a run in progress.
+pub const PARTIAL: &str = ".psa_draws.partial";
+
+/// One draw's parameters (as written) and results by strategy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrawRecord {
+    /// Draw index.
+    pub draw: u64,
+    /// Parameter values as CSV cells, in column order.
+    pub params: Vec<String>,
+    /// Mean discounted cost by strategy.
+    pub cost: Vec<f64>,
+    /// Mean discounted QALYs by strategy.
+    pub qaly: Vec<f64>,
+    /// Mean discounted life-years by strategy.
+    pub ly: Vec<f64>,
+}
+
+impl DrawRecord {
+    fn line(&self) -> String {
+        let mut cells = vec![self.draw.to_string()];
+        cells.extend(self.params.iter().cloned());
+        for s in 0..self.cost.len() {
+            cells.push(format!("{}", self.cost[s]));
+            cells.push(format!("{}", self.qaly[s]));
+            cells.push(format!("{}", self.ly[s]));
+        }
+        cells.join(",") + "\n"
+    }
+
+    fn parse(line: &str, n_params: usize, n_strategies: usize) -> Option<DrawRecord> {
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.len() != 1 + n_params + 3 * n_strategies {
+            return None;
+        }
+        let num = |s: &str| s.parse::<f64>().ok();
+        let mut r = DrawRecord {
+            draw: cells[0].parse().ok()?,
+            params: cells[1..1 + n_params]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            cost: Vec::with_capacity(n_strategies),
+            qaly: Vec::with_capacity(n_strategies),
+            ly: Vec::with_capacity(n_strategies),
+        };
+        for s in 0..n_strategies {
+            let base = 1 + n_params + 3 * s;
+            r.cost.push(num(cells[base])?);
+            r.qaly.push(num(cells[base + 1])?);
+            r.ly.push(num(cells[base + 2])?);
+        }
+        Some(r)
+    }
+}
+
+/// What identifies a PSA run; shards of one PSA share everything but `shard`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    /// allseq version.
+    pub allseq_version: String,
+    /// OS, architecture and C library: the platform math behind the numbers.
+    pub platform: String,
+    /// SHA-256 of the scenario files.
+    pub scenario_sha256: String,
+    /// Seed.
+    pub seed: u64,
+    /// Total draws of the PSA.
+    pub draws: u64,
+    /// Patients per draw.
+    pub patients: u64,
+    /// Strategies, in order.
+    pub strategies: Vec<String>,
+    /// Parameter columns, in order.
+    pub parameters: Vec<String>,
+    /// CEAC/EVPI grid.
+    pub wtp_grid: Vec<u64>,
+    /// Population for population EVPI.
+    pub population: Option<f64>,
+}
+
+/// `manifest.json` of a PSA run, a shard or a merge.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PsaManifest {
+    /// `psa` or `merge`.
+    pub command: String,
+    /// What makes runs comparable.
+    #[serde(flatten)]
+    pub identity: Identity,
+    /// Git commit of the build.
+    pub git_commit: Option<String>,
+    /// Scenario path as given (informative).
+    pub scenario: String,
+    /// `i/K` for a shard; absent for a whole run or a merge.
+    pub shard: Option<String>,
+    /// Draws in these files: `[first, end)`.
+    pub draws_covered: [u64; 2],
+    /// Threads used (informative).
+    pub threads: usize,
+    /// Start time, RFC 3339 UTC.
+    pub started: String,
+    /// End time, RFC 3339 UTC.
+    pub finished: String,
+    /// Peak resident memory [KiB].
+    pub peak_memory_kib: Option<u64>,
+}
+
+/// The platform string: results are bit-identical only within one.
+pub fn platform() -> String {
+    format!(
+        "{}-{}-{}",
+        std::env::consts::ARCH,
+        std::env::consts::OS,
+        if cfg!(target_env = "gnu") {
+            "gnu"
+        } else if cfg!(target_env = "musl") {
+            "musl"
+        } else {
+            "other"
+        }
+    )
+}
+
+/// Draws `[first, end)` of shard `i` of `k` among `draws`.
+pub fn shard_range(draws: u64, i: u64, k: u64) -> (u64, u64) {
+    let at = |j: u64| ((u128::from(j) * u128::from(draws)) / u128::from(k)) as u64;
+    (at(i), at(i + 1))
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct PsaOptions {
+    /// Total draws.
+    pub draws: u64,
+    /// Patients per draw.
+    pub patients: u64,
+    /// Seed.
+    pub seed: u64,
+    /// (i, K): this shard of K.
+    pub shard: (u64, u64),
+    /// Worker threads.
+    pub threads: usize,
+    /// Scenario path as given (for the manifest).
+    pub scenario_path: String,
+    /// Progress bar, if any.
+    pub progress: Option<ProgressBar>,
+}
+
+/// Per-strategy means of one draw.
+struct DrawAgg {
+    cost: Vec<ExactMean>,
+    qaly: Vec<ExactMean>,
+    ly: Vec<ExactMean>,
+}
+
+impl Accumulate for DrawAgg {
+    fn add_patient(&mut self, outcomes: &[Outcome]) {
+        for (s, o) in outcomes.iter().enumerate() {
+            self.cost[s].add(o.accounts.cost_disc);
+            self.qaly[s].add(o.accounts.qaly_disc);
+            self.ly[s].add(o.accounts.ly_disc);
+        }
+    }
+    fn merge(mut self, other: Self) -> Self {
+        for s in 0..self.cost.len() {
+            self.cost[s].merge(&other.cost[s]);
+            self.qaly[s].merge(&other.qaly[s]);
+            self.ly[s].merge(&other.ly[s]);
+        }
+        self
+    }
+}
+
+/// Simulates one draw: parameters from (seed, draw), patients from (seed, draw, patient).
+///
+/// # Errors
+/// A sampled parameter set that does not compile (the load-time check makes this unexpected).
+pub fn simulate_draw(
+    scenario: &Scenario,
+    u: &Uncertainty,
+    seed: u64,
+    draw: u64,
+    patients: u64,
+) -> Result<DrawRecord> {
+    let values = u.sample(seed, draw);
+    let pairs: Vec<(&str, toml::Value)> = u
+        .params
+        .iter()
+        .zip(&values)
+        .map(|(p, v)| (p.path.as_str(), v.to_toml()))
+        .collect();
+    let model = scenario.with_values(&pairs)?;
+    Ok(record(
+        &model,
+        draw,
+        Uncertainty::cells(&values),
+        seed,
+        patients,
+    ))
+}
+
+/// Simulates `patients` patients of `model` as draw `draw` of `seed`.
+pub fn record(
+    model: &Model,
+    draw: u64,
+    params: Vec<String>,
+    seed: u64,
+    patients: u64,
+) -> DrawRecord {
+    let k = model.strategies.len();
+    let mut agg = DrawAgg {
+        cost: vec![ExactMean::default(); k],
+        qaly: vec![ExactMean::default(); k],
+        ly: vec![ExactMean::default(); k],
+    };
+    let mut ws = Workspace::new(model);
+    simulate_range(
+        model,
+        RunKey::for_draw(seed, draw),
+        0,
+        patients,
+        &mut ws,
+        &mut agg,
+    );
+    DrawRecord {
+        draw,
+        params,
+        cost: agg.cost.iter().map(ExactMean::mean).collect(),
+        qaly: agg.qaly.iter().map(ExactMean::mean).collect(),
+        ly: agg.ly.iter().map(ExactMean::mean).collect(),
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Reads the draws already done from a partial file, after checking it belongs to this run;
+/// drops a last line cut short by a kill (and truncates the file there).
+fn resume(path: &Path, identity_line: &str, n_params: usize, k: usize) -> Result<Vec<DrawRecord>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        std::fs::write(path, format!("{identity_line}\n")).map_err(io(path))?;
+        return Ok(Vec::new());
+    };
+    let mut lines = text.split_inclusive('\n');
+    match lines.next() {
+        Some(first) if first.trim_end() == identity_line => {}
+        _ => {
+            return Err(Error::Argument {
+                option: "--out",
+                reason: format!(
+                    "{} holds a partial PSA run with other arguments (seed, draws, patients, shard or scenario); remove it or choose another --out",
+                    path.display()
+                ),
+            });
+        }
+    }
+    let mut done = Vec::new();
+    let mut good_len = identity_line.len() + 1;
+    for line in lines {
+        let Some(body) = line.strip_suffix('\n') else {
+            break; // cut short by a kill
+        };
+        match DrawRecord::parse(body, n_params, k) {
+            Some(r) => done.push(r),
+            None => break,
+        }
+        good_len += line.len();
+    }
+    if good_len < text.len() {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(io(path))?;
+        f.set_len(good_len as u64).map_err(io(path))?;
+    }
+    Ok(done)
+}
+
+/// Runs (or resumes) a PSA or one shard of it and writes its files under `out`.
+///
+/// # Errors
+/// No `[uncertainty]` in the scenario, a partial run of other arguments in `out`, a thread
+/// pool or output error.
+pub fn run(scenario: &Scenario, opts: &PsaOptions, out: &Path) -> Result<()> {
+    let started = now_rfc3339();
+    let model = &scenario.model;
+    let Some(u) = &model.uncertainty else {
+        return Err(Error::Argument {
+            option: "scenario",
+            reason: "the scenario has no [uncertainty] section: nothing to draw".into(),
+        });
+    };
+    let (i, k) = opts.shard;
+    let (first, end) = shard_range(opts.draws, i, k);
+    let identity = Identity {
+        allseq_version: env!("CARGO_PKG_VERSION").into(),
+        platform: platform(),
+        scenario_sha256: scenario.sha256(),
+        seed: opts.seed,
+        draws: opts.draws,
+        patients: opts.patients,
+        strategies: model.strategies.iter().map(|s| s.name.clone()).collect(),
+        parameters: u.columns(),
+        wtp_grid: u.wtp_grid.clone(),
+        population: u.population,
+    };
+    let mut staged = Staged::prepare(out)?;
+    let partial = out.join(PARTIAL);
+    let identity_line = format!(
+        "# allseq psa shard {i}/{k} {}",
+        serde_json::to_string(&identity)?
+    );
+    let n_params = identity.parameters.len();
+    let n_strategies = identity.strategies.len();
+    let done = resume(&partial, &identity_line, n_params, n_strategies)?;
+    let have: BTreeSet<u64> = done.iter().map(|r| r.draw).collect();
+    let todo: Vec<u64> = (first..end).filter(|d| !have.contains(d)).collect();
+    if let Some(pb) = &opts.progress {
+        pb.set_length(end - first);
+        pb.set_position(end - first - todo.len() as u64);
+    }
+    let writer = Mutex::new(
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&partial)
+            .map_err(io(&partial))?,
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .map_err(|e| Error::Threads {
+            threads: opts.threads,
+            reason: e.to_string(),
+        })?;
+    pool.install(|| {
+        todo.par_iter().try_for_each(|&d| -> Result<()> {
+            let rec = simulate_draw(scenario, u, opts.seed, d, opts.patients)?;
+            let line = rec.line();
+            let mut f = writer.lock().expect("no writer panics");
+            f.write_all(line.as_bytes()).map_err(io(&partial))?;
+            drop(f);
+            if let Some(pb) = &opts.progress {
+                pb.inc(1);
+            }
+            Ok(())
+        })
+    })?;
+    drop(writer);
+    // Everything now comes from the file, whether computed in this run or an earlier one.
+    let mut records = resume(&partial, &identity_line, n_params, n_strategies)?;
+    records.sort_by_key(|r| r.draw);
+    records.dedup_by_key(|r| r.draw);
+    let manifest = PsaManifest {
+        command: "psa".into(),
+        identity,
+        git_commit: git_commit(),
+        scenario: opts.scenario_path.clone(),
+        shard: (k > 1).then(|| format!("{i}/{k}")),
+        draws_covered: [first, end],
+        threads: opts.threads,
+        started,
+        finished: now_rfc3339(),
+        peak_memory_kib: peak_memory_kib(),
+    };
+    write_outputs(&mut staged, &manifest, &records, k == 1)?;
+    staged.commit()?;
+    std::fs::remove_file(&partial).map_err(io(&partial))?;
+    Ok(())
+}
+
+fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r)?;
+    }
+    Ok(w.into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?)
+}
+
+/// Writes the files of a PSA from its sorted draws: the draw-level files always, the wide
+/// matrices, CEAC and EVPI when `whole` (every draw of the PSA is here).
+///
+/// # Errors
+/// An output error.
+pub fn write_outputs(
+    staged: &mut Staged,
+    manifest: &PsaManifest,
+    records: &[DrawRecord],
+    whole: bool,
+) -> Result<()> {
+    let id = &manifest.identity;
+    let mut params = vec![
+        std::iter::once("draw".to_string())
+            .chain(id.parameters.iter().cloned())
+            .collect::<Vec<_>>(),
+    ];
+    params.extend(records.iter().map(|r| {
+        std::iter::once(r.draw.to_string())
+            .chain(r.params.iter().cloned())
+            .collect()
+    }));
+    staged.add("psa_params.csv", &csv_bytes(params)?)?;
+    let mut long = vec![
+        ["draw", "strategy", "cost", "qaly", "ly"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for r in records {
+        for (s, name) in id.strategies.iter().enumerate() {
+            long.push(vec![
+                r.draw.to_string(),
+                name.clone(),
+                format!("{}", r.cost[s]),
+                format!("{}", r.qaly[s]),
+                format!("{}", r.ly[s]),
+            ]);
+        }
+    }
+    staged.add("psa_long.csv", &csv_bytes(long)?)?;
+    if whole {
+        let wide = |pick: &dyn Fn(&DrawRecord) -> &Vec<f64>| {
+            let mut rows = vec![id.strategies.clone()];
+            rows.extend(
+                records
+                    .iter()
+                    .map(|r| pick(r).iter().map(|x| format!("{x}")).collect()),
+            );
+            csv_bytes(rows)
+        };
+        staged.add("psa_cost.csv", &wide(&|r| &r.cost)?)?;
+        staged.add("psa_effect.csv", &wide(&|r| &r.qaly)?)?;
+        let cost: Vec<Vec<f64>> = records.iter().map(|r| r.cost.clone()).collect();
+        let qaly: Vec<Vec<f64>> = records.iter().map(|r| r.qaly.clone()).collect();
+        let at = analysis::analyse(
+            Draws {
+                cost: &cost,
+                qaly: &qaly,
+            },
+            &id.wtp_grid,
+        );
+        let mut ceac = vec![
+            [
+                "wtp",
+                "strategy",
+                "probability_cost_effective",
+                "on_frontier",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        let mut evpi_header = vec!["wtp".to_string(), "evpi_per_person".to_string()];
+        if id.population.is_some() {
+            evpi_header.push("evpi_population".into());
+        }
+        let mut evpi = vec![evpi_header];
+        for a in &at {
+            for (s, name) in id.strategies.iter().enumerate() {
+                ceac.push(vec![
+                    a.wtp.to_string(),
+                    name.clone(),
+                    format!("{:.6}", a.probability[s]),
+                    (a.frontier == s).to_string(),
+                ]);
+            }
+            let mut row = vec![a.wtp.to_string(), format!("{:.2}", a.evpi)];
+            if let Some(p) = id.population {
+                row.push(format!("{:.2}", a.evpi * p));
+            }
+            evpi.push(row);
+        }
+        staged.add("ceac.csv", &csv_bytes(ceac)?)?;
+        staged.add("evpi.csv", &csv_bytes(evpi)?)?;
+    }
+    let mut json = serde_json::to_vec_pretty(manifest)?;
+    json.push(b'\n');
+    staged.add("manifest.json", &json)?;
+    Ok(())
+}
