@@ -172,6 +172,15 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
         "different PSAs",
     );
     refused(&[dir.path().join("nowhere")], "cannot read");
+    // A failed task's directory (no manifest) among good ones: its draws are named too.
+    let failed = [
+        shards[0].clone(),
+        shards[1].clone(),
+        dir.path().join("nowhere"),
+        shards[3].clone(),
+    ];
+    refused(&failed, "4 of 16 draws are missing: 8-11");
+    refused(&failed, "cannot read");
     let o = merge(&shards, &dir.path().join("merged"));
     assert!(o.status.success(), "{}", stderr(&o));
 }
@@ -423,9 +432,10 @@ fn slurm_script_passes_k_explicitly_and_logs_to_a_directory() {
         "--shard \"$i/$K\"",
         "--draws 64 --patients 500",
         &format!(
-            "#SBATCH --output={}/psa_%A_%a.out",
+            "#SBATCH --output=\"{}/psa_%A_%a.out\"",
             s(&dir.path().join("logs"))
         ),
+        "--kill-on-invalid-dep=yes",
         "--dependency=afterok:",
         " merge ",
     ] {

@@ -17,9 +17,12 @@ fn refuse(reason: String) -> Error {
     }
 }
 
+fn read_or_why(path: &Path) -> std::result::Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path)
-        .map_err(|e| refuse(format!("cannot read {}: {e}", path.display())))
+    read_or_why(path).map_err(refuse)
 }
 
 /// Ranges such as `3, 7-9` for a sorted list of indices.
@@ -113,9 +116,19 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize> {
     let mut first: Option<PsaManifest> = None;
     let mut seen: BTreeMap<u64, PathBuf> = BTreeMap::new();
     let mut records = Vec::new();
+    // A shard without a readable manifest (a failed task) is noted, so that the refusal can name
+    // the draws it should have held.
+    let mut unreadable: Vec<String> = Vec::new();
     for dir in dirs {
         let mpath = dir.join("manifest.json");
-        let m: PsaManifest = serde_json::from_str(&read(&mpath)?)
+        let text = match read_or_why(&mpath) {
+            Ok(t) => t,
+            Err(why) => {
+                unreadable.push(why);
+                continue;
+            }
+        };
+        let m: PsaManifest = serde_json::from_str(&text)
             .map_err(|e| refuse(format!("{}: not a PSA manifest: {e}", mpath.display())))?;
         if let Some(f) = &first {
             if f.identity != m.identity {
@@ -140,15 +153,22 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize> {
             records.push(rec);
         }
     }
-    let first = first.expect("at least one shard");
+    let Some(first) = first else {
+        return Err(refuse(unreadable.join("; ")));
+    };
     let draws = first.identity.draws;
     let missing: Vec<u64> = (0..draws).filter(|d| !seen.contains_key(d)).collect();
-    if !missing.is_empty() {
-        return Err(refuse(format!(
+    if !missing.is_empty() || !unreadable.is_empty() {
+        let mut reason = format!(
             "{} of {draws} draws are missing: {} (re-run the shards that cover them)",
             missing.len(),
             ranges(&missing)
-        )));
+        );
+        for u in &unreadable {
+            reason.push_str("; ");
+            reason.push_str(u);
+        }
+        return Err(refuse(reason));
     }
     if let Some(extra) = seen.keys().find(|&&d| d >= draws) {
         return Err(refuse(format!(

@@ -4,7 +4,8 @@
 //! `SLURM_ARRAY_TASK_COUNT`, which is 1 when one index is re-run with `--array=i`). Logs go to
 //! a directory that must exist before submission (SLURM does not create it, and a missing one
 //! makes every task fail silently). Task 0 submits the merge as a job that waits for every task
-//! to succeed (`afterok`): when a task fails the merge never runs; re-run the failed index with
+//! to succeed (`afterok`): when a task fails the merge never runs, and is removed from the
+//! queue rather than left pending forever (`--kill-on-invalid-dep=yes`); re-run the failed index with
 //! `sbatch --array=<i>` and then the merge command written at the top of the script.
 
 use std::fmt::Write;
@@ -57,7 +58,8 @@ pub fn script(o: &SlurmOptions) -> String {
     let _ = writeln!(s, "#SBATCH --job-name=allseq-psa");
     let _ = writeln!(s, "#SBATCH --array=0-{}", k - 1);
     let _ = writeln!(s, "#SBATCH --cpus-per-task={}", o.threads);
-    let _ = writeln!(s, "#SBATCH --output={}/psa_%A_%a.out", o.logs);
+    // Double quotes: SLURM reads `#SBATCH` lines itself, and a path with a space splits.
+    let _ = writeln!(s, "#SBATCH --output=\"{}/psa_%A_%a.out\"", o.logs);
     if let Some(p) = &o.partition {
         let _ = writeln!(s, "#SBATCH --partition={p}");
     }
@@ -110,8 +112,8 @@ pub fn script(o: &SlurmOptions) -> String {
     );
     let _ = writeln!(
         s,
-        "    sbatch --dependency=afterok:\"$SLURM_ARRAY_JOB_ID\" --job-name=allseq-merge --output={}/merge_%j.out --wrap {}",
-        o.logs,
+        "    sbatch --dependency=afterok:\"$SLURM_ARRAY_JOB_ID\" --kill-on-invalid-dep=yes --job-name=allseq-merge --output={} --wrap {}",
+        quote(&format!("{}/merge_%j.out", o.logs)),
         quote(&merge)
     );
     let _ = writeln!(s, "fi");
