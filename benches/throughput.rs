@@ -103,14 +103,10 @@ fn psa(c: &mut Criterion) {
     group.bench_function("sample and compile one draw", |b| {
         b.iter(|| {
             draw += 1;
-            let values = u.sample(loaded.model.seed, draw);
-            let pairs: Vec<(&str, toml::Value)> = u
-                .params
-                .iter()
-                .zip(&values)
-                .map(|(p, v)| (p.path.as_str(), v.to_toml()))
-                .collect();
-            black_box(loaded.with_values(&pairs).expect("compiles"))
+            black_box(
+                allseq::psa::run::draw_model(&loaded, &u, loaded.model.seed, draw)
+                    .expect("compiles"),
+            )
         });
     });
     group.finish();

@@ -80,6 +80,20 @@ pub fn run(model: &Model, opts: &RunOptions) -> Result<RunAgg> {
     run_with(model, opts, || RunAgg::new(n, max_days))
 }
 
+/// A thread pool of `threads` workers (0: one per core).
+///
+/// # Errors
+/// The pool cannot be built.
+pub fn pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Threads {
+            threads,
+            reason: e.to_string(),
+        })
+}
+
 /// Runs the cohort into accumulators made by `empty`.
 ///
 /// # Errors
@@ -89,13 +103,7 @@ pub fn run_with<A: Accumulate>(
     opts: &RunOptions,
     empty: impl Fn() -> A + Sync + Send,
 ) -> Result<A> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .build()
-        .map_err(|e| Error::Threads {
-            threads: opts.threads,
-            reason: e.to_string(),
-        })?;
+    let pool = pool(opts.threads)?;
     let chunk = opts.chunk_size.max(1);
     let n_chunks = opts.patients.div_ceil(chunk);
     let run = RunKey::new(opts.seed);

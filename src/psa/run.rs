@@ -198,6 +198,27 @@ impl Accumulate for DrawAgg {
     }
 }
 
+/// The model of draw `draw`: its parameters sampled from (seed, draw) and written into the
+/// scenario, which is compiled again; with the values as written to `psa_params.csv`.
+///
+/// # Errors
+/// A sampled parameter set that does not compile (the load-time check makes this unexpected).
+pub fn draw_model(
+    scenario: &Scenario,
+    u: &Uncertainty,
+    seed: u64,
+    draw: u64,
+) -> Result<(Model, Vec<String>)> {
+    let values = u.sample(seed, draw);
+    let pairs: Vec<(&str, toml::Value)> = u
+        .params
+        .iter()
+        .zip(&values)
+        .map(|(p, v)| (p.path.as_str(), v.to_toml()))
+        .collect();
+    Ok((scenario.with_values(&pairs)?, Uncertainty::cells(&values)))
+}
+
 /// Simulates one draw: parameters from (seed, draw), patients from (seed, draw, patient).
 ///
 /// # Errors
@@ -209,21 +230,8 @@ pub fn simulate_draw(
     draw: u64,
     patients: u64,
 ) -> Result<DrawRecord> {
-    let values = u.sample(seed, draw);
-    let pairs: Vec<(&str, toml::Value)> = u
-        .params
-        .iter()
-        .zip(&values)
-        .map(|(p, v)| (p.path.as_str(), v.to_toml()))
-        .collect();
-    let model = scenario.with_values(&pairs)?;
-    Ok(record(
-        &model,
-        draw,
-        Uncertainty::cells(&values),
-        seed,
-        patients,
-    ))
+    let (model, cells) = draw_model(scenario, u, seed, draw)?;
+    Ok(record(&model, draw, cells, seed, patients))
 }
 
 /// Simulates `patients` patients of `model` as draw `draw` of `seed`.
@@ -356,13 +364,7 @@ pub fn run(scenario: &Scenario, opts: &PsaOptions, out: &Path) -> Result<()> {
             .open(&partial)
             .map_err(io(&partial))?,
     );
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .build()
-        .map_err(|e| Error::Threads {
-            threads: opts.threads,
-            reason: e.to_string(),
-        })?;
+    let pool = crate::runner::pool(opts.threads)?;
     pool.install(|| {
         todo.par_iter().try_for_each(|&d| -> Result<()> {
             let rec = simulate_draw(scenario, u, opts.seed, d, opts.patients)?;
