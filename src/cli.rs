@@ -303,7 +303,7 @@ fn psa(args: PsaArgs, stdout: &mut dyn Write) -> Result<()> {
         scenario_path: args.scenario.display().to_string(),
         progress: progress.clone(),
     };
-    crate::psa::run::run(&loaded, &opts, &out)?;
+    let records = crate::psa::run::run(&loaded, &opts, &out)?;
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
@@ -314,12 +314,37 @@ fn psa(args: PsaArgs, stdout: &mut dyn Write) -> Result<()> {
         } else {
             format!("{} draws", args.draws)
         };
-        writeln!(
-            stdout,
-            "PSA {what} x {patients} patients: wrote {}",
+        let mut text = String::new();
+        if k == 1 && !records.is_empty() {
+            let (wtps, currency) = match &loaded.model.economics {
+                Some(e) => (e.wtp.clone(), e.currency.as_str()),
+                None => (Vec::new(), "-"),
+            };
+            let cost: Vec<Vec<f64>> = records.iter().map(|r| r.cost.clone()).collect();
+            let qaly: Vec<Vec<f64>> = records.iter().map(|r| r.qaly.clone()).collect();
+            let names: Vec<String> = loaded
+                .model
+                .strategies
+                .iter()
+                .map(|s| s.name.clone())
+                .collect();
+            let lines = crate::psa::analysis::summary_table(
+                &names,
+                crate::psa::analysis::Draws {
+                    cost: &cost,
+                    qaly: &qaly,
+                },
+                &wtps,
+                currency,
+            );
+            text.push_str(&report::render(&lines));
+            text.push_str("(discounted means over the draws, 2.5th-97.5th percentiles; P(CE): share of draws with the highest net monetary benefit; CEAC and EVPI over the whole grid in ceac.csv and evpi.csv)\n\n");
+        }
+        text.push_str(&format!(
+            "PSA {what} x {patients} patients: wrote {}\n",
             out.display()
-        )
-        .map_err(stdout_err)?;
+        ));
+        stdout.write_all(text.as_bytes()).map_err(stdout_err)?;
     }
     Ok(())
 }

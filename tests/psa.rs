@@ -120,6 +120,33 @@ fn sharded_runs_merge_to_the_unsharded_bytes() {
 }
 
 #[test]
+fn a_whole_psa_prints_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("psa");
+    let o = allseq(&[
+        "psa",
+        s(&adult()),
+        "--draws",
+        "8",
+        "--patients",
+        "100",
+        "--out",
+        s(&out),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("cost (USD) mean [95% interval]"), "{text}");
+    for needle in [
+        "P(CE) at 50000",
+        "P(CE) at 100000",
+        "car_t_first",
+        "chemotherapy_first",
+    ] {
+        assert!(text.contains(needle), "`{needle}` not in:\n{text}");
+    }
+}
+
+#[test]
 fn another_seed_gives_other_draws() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));

@@ -80,6 +80,53 @@ pub fn analyse(draws: Draws<'_>, grid: &[u64]) -> Vec<AtWtp> {
         .collect()
 }
 
+/// Empirical quantile `p` of `values` (sorted in place), nearest rank.
+fn quantile(values: &mut [f64], p: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[((values.len() - 1) as f64 * p).round() as usize]
+}
+
+/// The printed PSA summary: for each strategy the mean discounted cost and QALYs over the
+/// draws with their 2.5th-97.5th percentiles, and the probability of being cost-effective at
+/// each threshold of `wtps`.
+pub fn summary_table(
+    strategies: &[String],
+    draws: Draws<'_>,
+    wtps: &[u64],
+    currency: &str,
+) -> Vec<Vec<String>> {
+    let at = analyse(draws, wtps);
+    let mut header = vec![
+        "strategy".to_string(),
+        format!("cost ({currency}) mean [95% interval]"),
+        "QALYs mean [95% interval]".to_string(),
+    ];
+    header.extend(wtps.iter().map(|w| format!("P(CE) at {w}")));
+    let mut lines = vec![header];
+    let n = draws.cost.len() as f64;
+    for (s, name) in strategies.iter().enumerate() {
+        let mut cost: Vec<f64> = draws.cost.iter().map(|d| d[s]).collect();
+        let mut qaly: Vec<f64> = draws.qaly.iter().map(|d| d[s]).collect();
+        let (mc, mq) = (cost.iter().sum::<f64>() / n, qaly.iter().sum::<f64>() / n);
+        let mut line = vec![
+            name.clone(),
+            format!(
+                "{mc:.0} [{:.0}, {:.0}]",
+                quantile(&mut cost, 0.025),
+                quantile(&mut cost, 0.975)
+            ),
+            format!(
+                "{mq:.3} [{:.3}, {:.3}]",
+                quantile(&mut qaly, 0.025),
+                quantile(&mut qaly, 0.975)
+            ),
+        ];
+        line.extend(at.iter().map(|a| format!("{:.3}", a.probability[s])));
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +172,32 @@ mod tests {
         // At WTP 0 the cheapest strategy wins every draw.
         assert_eq!(out[0].probability[0], 1.0);
         assert_eq!(out[0].evpi, 0.0);
+    }
+
+    #[test]
+    fn summary_gives_means_intervals_and_probabilities() {
+        // Strategy 0 costs d and yields 1 QALY; strategy 1 costs 100 and yields 1 + d/1000,
+        // d = 0..=100.
+        let cost: Vec<Vec<f64>> = (0..=100).map(|d| vec![d as f64, 100.0]).collect();
+        let qaly: Vec<Vec<f64>> = (0..=100)
+            .map(|d| vec![1.0, 1.0 + d as f64 / 1000.0])
+            .collect();
+        let names = ["a".to_string(), "b".to_string()];
+        let t = summary_table(
+            &names,
+            Draws {
+                cost: &cost,
+                qaly: &qaly,
+            },
+            &[0],
+            "USD",
+        );
+        assert_eq!(t[0][3], "P(CE) at 0");
+        // Mean 50, 2.5th and 97.5th percentiles 3 and 98 (nearest rank of 101 values).
+        assert_eq!(t[1][1], "50 [3, 98]");
+        assert_eq!(t[2][2], "1.050 [1.003, 1.098]");
+        // At WTP 0 the cheaper wins: a costs at most 100, and the tie at d = 100 goes to a.
+        assert_eq!((t[1][3].as_str(), t[2][3].as_str()), ("1.000", "0.000"));
     }
 
     #[test]

@@ -315,12 +315,13 @@ fn resume(path: &Path, identity_line: &str, n_params: usize, k: usize) -> Result
     Ok(done)
 }
 
-/// Runs (or resumes) a PSA or one shard of it and writes its files under `out`.
+/// Runs (or resumes) a PSA or one shard of it and writes its files under `out`; returns the
+/// shard's draws in draw order.
 ///
 /// # Errors
 /// No `[uncertainty]` in the scenario, a partial run of other arguments in `out`, a thread
 /// pool or output error.
-pub fn run(scenario: &Scenario, opts: &PsaOptions, out: &Path) -> Result<()> {
+pub fn run(scenario: &Scenario, opts: &PsaOptions, out: &Path) -> Result<Vec<DrawRecord>> {
     let started = now_rfc3339();
     let model = &scenario.model;
     let Some(u) = &model.uncertainty else {
@@ -398,7 +399,7 @@ pub fn run(scenario: &Scenario, opts: &PsaOptions, out: &Path) -> Result<()> {
     write_outputs(&mut staged, &manifest, &records, k == 1)?;
     staged.commit()?;
     std::fs::remove_file(&partial).map_err(io(&partial))?;
-    Ok(())
+    Ok(records)
 }
 
 fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Result<Vec<u8>> {
