@@ -82,7 +82,34 @@ impl ProcessKey {
 
 /// The stream of one process of one patient in one run.
 pub fn stream(run: RunKey, patient: u64, process: ProcessKey) -> Stream {
-    Stream::seed_from_u64(mix(mix(run.0, patient), process.0))
+    seeded(mix(mix(run.0, patient), process.0))
+}
+
+/// [`stream`] from its parts pre-mixed: `patient_key = mix(run, patient)` and `process_mix =
+/// splitmix64(process)`, so `mix(patient_key, process) = splitmix64(patient_key ^ process_mix)`.
+#[inline]
+fn stream_premixed(patient_key: u64, process_mix: u64) -> Stream {
+    seeded(splitmix64(patient_key ^ process_mix))
+}
+
+/// `Stream::seed_from_u64(seed)`, without its byte-wise detour: the state is the first four
+/// outputs of SplitMix64 seeded with `seed`, as rand_xoshiro computes it (a test checks they
+/// agree). Seeding is on the hot path, a few times per trajectory.
+#[inline]
+fn seeded(seed: u64) -> Stream {
+    const PHI: u64 = 0x9E37_79B9_7F4A_7C15;
+    let words = [
+        splitmix64(seed),
+        splitmix64(seed.wrapping_add(PHI)),
+        splitmix64(seed.wrapping_add(PHI.wrapping_mul(2))),
+        splitmix64(seed.wrapping_add(PHI.wrapping_mul(3))),
+    ];
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&words[0].to_le_bytes());
+    bytes[8..16].copy_from_slice(&words[1].to_le_bytes());
+    bytes[16..24].copy_from_slice(&words[2].to_le_bytes());
+    bytes[24..].copy_from_slice(&words[3].to_le_bytes());
+    Stream::from_seed(bytes)
 }
 
 /// A uniform draw in [0, 1) with 53 random bits.
@@ -120,7 +147,10 @@ struct Slot {
 /// seeding it again.
 #[derive(Debug, Clone)]
 pub struct Streams {
-    keys: Vec<ProcessKey>,
+    /// `splitmix64` of each slot's process key (see [`stream_premixed`]).
+    keys: Vec<u64>,
+    /// `mix(run, patient)` of the current patient.
+    patient_key: u64,
     slots: Vec<Slot>,
     /// Changes with every (run, patient).
     patient_epoch: u32,
@@ -142,7 +172,8 @@ impl Streams {
         };
         Streams {
             slots: vec![slot; keys.len()],
-            keys,
+            keys: keys.iter().map(|k| splitmix64(k.0)).collect(),
+            patient_key: mix(RunKey::new(0).0, 0),
             patient_epoch: 0,
             epoch: 0,
             run: RunKey::new(0),
@@ -156,6 +187,7 @@ impl Streams {
         self.run = run;
         self.patient = patient;
         if !same {
+            self.patient_key = mix(run.0, patient);
             self.patient_epoch = self.patient_epoch.wrapping_add(1);
         }
         self.epoch = self.epoch.wrapping_add(1);
@@ -177,7 +209,7 @@ impl Streams {
         if s.restarted_for != self.epoch {
             if s.seeded_for != self.patient_epoch {
                 crate::stats::count(crate::stats::Kind::Seed);
-                s.initial = stream(self.run, self.patient, self.keys[slot]);
+                s.initial = stream_premixed(self.patient_key, self.keys[slot]);
                 s.seeded_for = self.patient_epoch;
             }
             crate::stats::count(crate::stats::Kind::Restart);
@@ -256,6 +288,20 @@ mod tests {
         assert_eq!(a1, stream(RunKey::new(3), 5, keys[0]).next_u64());
         s.reset(RunKey::new(3), 6);
         assert_ne!(s.get(0).next_u64(), a1, "another patient, another stream");
+    }
+
+    #[test]
+    fn seeding_matches_rand_xoshiro() {
+        let mut x = 1u64;
+        for _ in 0..1000 {
+            x = splitmix64(x);
+            for seed in [x, 0, u64::MAX, x >> 40] {
+                let (mut a, mut b) = (seeded(seed), Stream::seed_from_u64(seed));
+                for _ in 0..5 {
+                    assert_eq!(a.next_u64(), b.next_u64(), "seed {seed}");
+                }
+            }
+        }
     }
 
     #[test]
