@@ -387,6 +387,9 @@ impl Outcome {
 pub struct Workspace {
     queue: EventQueue<Event>,
     streams: Streams,
+    /// The current patient's time of background death, the same under every strategy:
+    /// computed once per patient, with the (run, patient, age) it was computed for.
+    background: Option<(RunKey, u64, f64, f64)>,
 }
 
 impl Workspace {
@@ -395,7 +398,30 @@ impl Workspace {
         Workspace {
             queue: EventQueue::new(),
             streams: Streams::new(model.process_keys()),
+            background: None,
         }
+    }
+
+    /// Days from time 0 to the background death of `patient` aged `age`: one uniform from
+    /// the patient's `background` stream, inverted through the population's mortality and
+    /// capped at its maximum age. Cached for the patient's other strategies.
+    fn background_death_days(&mut self, model: &Model, run: RunKey, patient: u64, age: f64) -> f64 {
+        if let Some((r, p, a, days)) = self.background
+            && r == run
+            && p == patient
+            && a.to_bits() == age.to_bits()
+        {
+            return days;
+        }
+        let pop = &model.population;
+        let s = 1.0 - uniform(self.streams.get(Process::Background.slot()));
+        let years = pop
+            .background
+            .inverse_survival_years(age, s)
+            .min(pop.max_age - age);
+        let days = years * DAYS_PER_YEAR;
+        self.background = Some((run, patient, age, days));
+        days
     }
 
     /// Draws the attributes of `patient` in `run`.
@@ -459,6 +485,7 @@ pub fn simulate<O: Observer>(
 ) -> Outcome {
     ws.queue.clear();
     ws.streams.reset(run, patient);
+    let background_days = ws.background_death_days(model, run, patient, attrs.age);
     let sim = Sim {
         model,
         strategy: &model.strategies[strategy],
@@ -477,7 +504,7 @@ pub fn simulate<O: Observer>(
         ledger: model.economics.as_ref().map(Ledger::new),
         out: Outcome::new(),
     };
-    sim.run()
+    sim.run(background_days)
 }
 
 struct Sim<'a, O: Observer> {
@@ -536,8 +563,8 @@ fn modified(p: f64, or: &OddsRatios, a: &Attributes) -> f64 {
 }
 
 impl<'a, O: Observer> Sim<'a, O> {
-    fn run(mut self) -> Outcome {
-        self.schedule_start();
+    fn run(mut self, background_days: f64) -> Outcome {
+        self.schedule_start(background_days);
         let mut handled = 0u32;
         while let Some(entry) = self.queue.pop() {
             handled += 1;
@@ -581,16 +608,10 @@ impl<'a, O: Observer> Sim<'a, O> {
         self.queue.schedule(t, event.phase(), track, event);
     }
 
-    fn schedule_start(&mut self) {
-        let pop = &self.model.population;
-        let s = 1.0 - uniform(self.streams.get(Process::Background.slot()));
-        let years = pop
-            .background
-            .inverse_survival_years(self.attrs.age, s)
-            .min(pop.max_age - self.attrs.age);
+    fn schedule_start(&mut self, background_days: f64) {
         self.at(
             Days::ZERO,
-            years * DAYS_PER_YEAR,
+            background_days,
             Track::Fixed,
             Event::Death(Cause::Background),
         );
