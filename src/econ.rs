@@ -239,8 +239,9 @@ impl<'a> Ledger<'a> {
         }
     }
 
-    /// Closes the accounts at death or censoring at `end` [days].
-    pub fn close(mut self, end: f64) -> Accounts {
+    /// Closes the accounts at death or censoring at `end` [days]. Call it once: the ledger is
+    /// spent afterwards.
+    pub fn close(&mut self, end: f64) -> Accounts {
         self.advance(end);
         // Episodes still running at the end did not happen beyond it.
         for &(stop, d) in &self.episodes[..self.open] {

@@ -486,7 +486,7 @@ pub fn simulate<O: Observer>(
     ws.queue.clear();
     ws.streams.reset(run, patient);
     let background_days = ws.background_death_days(model, run, patient, attrs.age);
-    let sim = Sim {
+    let mut sim = Sim {
         model,
         strategy: &model.strategies[strategy],
         attrs: *attrs,
@@ -563,7 +563,7 @@ fn modified(p: f64, or: &OddsRatios, a: &Attributes) -> f64 {
 }
 
 impl<'a, O: Observer> Sim<'a, O> {
-    fn run(mut self, background_days: f64) -> Outcome {
+    fn run(&mut self, background_days: f64) -> Outcome {
         self.schedule_start(background_days);
         let mut handled = 0u32;
         while let Some(entry) = self.queue.pop() {
@@ -577,7 +577,7 @@ impl<'a, O: Observer> Sim<'a, O> {
         if !self.out.efs_event {
             self.out.efs = self.out.end;
         }
-        if let Some(l) = self.ledger.take() {
+        if let Some(l) = &mut self.ledger {
             self.out.accounts = l.close(self.out.end.get());
         }
         self.out
