@@ -386,48 +386,13 @@ fn dsa(args: DsaArgs, stdout: &mut dyn Write) -> Result<()> {
         threads: threads_or_all(args.threads),
     };
     let strategy = pick("--strategy", &args.strategy)?.unwrap_or(0);
-    let versus = match pick("--versus", &args.versus)? {
-        Some(v) => v,
-        None => {
-            if model.strategies.len() < 2 {
-                return Err(Error::Argument {
-                    option: "scenario",
-                    reason: "DSA compares two strategies; the scenario has one".into(),
-                });
-            }
-            let agg = runner::run(
-                model,
-                &RunOptions {
-                    patients: opts.patients,
-                    seed: opts.seed,
-                    threads: opts.threads,
-                    chunk_size: DEFAULT_CHUNK,
-                    progress: None,
-                },
-            )?;
-            (0..model.strategies.len())
-                .filter(|&s| s != strategy)
-                .min_by(|&a, &b| {
-                    agg.strategies[a]
-                        .cost_disc
-                        .mean()
-                        .total_cmp(&agg.strategies[b].cost_disc.mean())
-                })
-                .expect("two strategies")
-        }
-    };
-    if strategy == versus {
-        return Err(Error::Argument {
-            option: "--versus",
-            reason: "the comparator must differ from --strategy".into(),
-        });
-    }
     let target = crate::psa::dsa::Target {
         strategy,
-        versus,
+        versus: pick("--versus", &args.versus)?,
         wtp: args.wtp.unwrap_or(e.wtp[0] as f64),
     };
-    let (base, bars) = crate::psa::dsa::dsa(&loaded, &opts, &target)?;
+    let crate::psa::dsa::Tornado { versus, base, bars } =
+        crate::psa::dsa::dsa(&loaded, &opts, &target)?;
     let out = out_or(&args.out, &args.scenario, "-dsa");
     let mut staged = Staged::prepare(&out)?;
     let mut w = csv::Writer::from_writer(Vec::new());

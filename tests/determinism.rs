@@ -151,3 +151,23 @@ fn strategies_see_the_same_patients() {
     let alone: Vec<&str> = alone.lines().skip(1).collect();
     assert_eq!(together, alone);
 }
+
+/// `dsa` runs only the two strategies it compares: a strategy's aggregates must not depend on
+/// which other strategies run beside it, or in what order.
+#[test]
+fn a_strategys_results_do_not_depend_on_the_other_strategies() {
+    let model = allseq::scenario::load(&adult()).unwrap().model;
+    let opts = allseq::runner::RunOptions {
+        patients: 3_000,
+        seed: 5,
+        threads: 2,
+        chunk_size: 500,
+        progress: None,
+    };
+    let all = allseq::runner::run(&model, &opts).unwrap();
+    let mut pair = model.clone();
+    pair.strategies = vec![model.strategies[2].clone(), model.strategies[0].clone()];
+    let some = allseq::runner::run(&pair, &opts).unwrap();
+    assert_eq!(some.strategies[0], all.strategies[2]);
+    assert_eq!(some.strategies[1], all.strategies[0]);
+}

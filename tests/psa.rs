@@ -608,6 +608,31 @@ fn bad_uncertainty_is_refused_at_load() {
 }
 
 #[test]
+fn dsa_refuses_a_comparator_equal_to_the_strategy_or_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dsa");
+    for (versus, message) in [
+        ("car_t_first", "the comparator must differ from --strategy"),
+        ("no_such_strategy", "no strategy `no_such_strategy`"),
+    ] {
+        let o = allseq(&[
+            "dsa",
+            s(&adult()),
+            "--strategy",
+            "car_t_first",
+            "--versus",
+            versus,
+            "--out",
+            s(&out),
+            "--quiet",
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains(message), "{}", stderr(&o));
+        assert!(!out.exists(), "nothing written");
+    }
+}
+
+#[test]
 fn dsa_bounds_are_the_given_ones_or_the_95_percent_interval() {
     use statrs::distribution::{Beta, ContinuousCDF};
     let dir = tempfile::tempdir().unwrap();
