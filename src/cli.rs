@@ -320,8 +320,7 @@ fn psa(args: PsaArgs, stdout: &mut dyn Write) -> Result<()> {
                 Some(e) => (e.wtp.clone(), e.currency.as_str()),
                 None => (Vec::new(), "-"),
             };
-            let cost: Vec<Vec<f64>> = records.iter().map(|r| r.cost.clone()).collect();
-            let qaly: Vec<Vec<f64>> = records.iter().map(|r| r.qaly.clone()).collect();
+            let (cost, qaly) = crate::psa::run::cost_and_qaly(&records);
             let names: Vec<String> = loaded
                 .model
                 .strategies
@@ -373,10 +372,12 @@ fn dsa(args: DsaArgs, stdout: &mut dyn Write) -> Result<()> {
     let pick = |opt: &'static str, name: &Option<String>| -> Result<Option<usize>> {
         name.as_ref()
             .map(|n| {
-                model.strategy_index(n).ok_or_else(|| Error::Argument {
-                    option: opt,
-                    reason: format!("no strategy `{n}` in {}", args.scenario.display()),
-                })
+                model
+                    .find_strategy(n, &args.scenario.display())
+                    .map_err(|reason| Error::Argument {
+                        option: opt,
+                        reason,
+                    })
             })
             .transpose()
     };
@@ -758,19 +759,14 @@ fn trace(args: TraceArgs, stdout: &mut dyn Write) -> Result<()> {
     let patients = check_patients(args.patients)?;
     let strategies: Vec<usize> = match &args.strategy {
         None => (0..model.strategies.len()).collect(),
-        Some(name) => vec![model.strategy_index(name).ok_or_else(|| Error::Argument {
-            option: "--strategy",
-            reason: format!(
-                "no strategy `{name}` in {} (it has: {})",
-                args.scenario.display(),
-                model
-                    .strategies
-                    .iter()
-                    .map(|s| s.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })?],
+        Some(name) => vec![
+            model
+                .find_strategy(name, &args.scenario.display())
+                .map_err(|reason| Error::Argument {
+                    option: "--strategy",
+                    reason,
+                })?,
+        ],
     };
     let rows = crate::trace::trace(
         model,

@@ -957,4 +957,20 @@ impl Model {
     pub fn strategy_index(&self, name: &str) -> Option<usize> {
         self.strategies.iter().position(|s| s.name == name)
     }
+
+    /// The index of the strategy called `name`, or the message for a user who asked for one
+    /// the scenario (at `scenario`, as the user named it) does not have, listing those it has.
+    pub fn find_strategy(
+        &self,
+        name: &str,
+        scenario: &dyn std::fmt::Display,
+    ) -> Result<usize, String> {
+        self.strategy_index(name).ok_or_else(|| {
+            let names: Vec<&str> = self.strategies.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "no strategy `{name}` in {scenario} (it has: {})",
+                names.join(", ")
+            )
+        })
+    }
 }

@@ -442,22 +442,9 @@ pub fn plan(path: &Path) -> Result<Plan> {
             }
         };
         let model = &scenarios[s].1;
-        let strategy = model.strategy_index(&t.strategy).ok_or_else(|| {
-            err(
-                f("strategy"),
-                format!(
-                    "no strategy `{}` in {} (it has: {})",
-                    t.strategy,
-                    t.scenario,
-                    model
-                        .strategies
-                        .iter()
-                        .map(|s| s.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })?;
+        let strategy = model
+            .find_strategy(&t.strategy, &t.scenario)
+            .map_err(|reason| err(f("strategy"), reason))?;
         let metric = Metric::parse(&t.metric).ok_or_else(|| {
             err(
                 f("metric"),

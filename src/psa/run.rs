@@ -43,6 +43,15 @@ pub struct DrawRecord {
     pub ly: Vec<f64>,
 }
 
+/// The draws' costs and QALYs, one row per draw and one column per strategy: what
+/// [`analysis`] takes.
+pub fn cost_and_qaly(records: &[DrawRecord]) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    records
+        .iter()
+        .map(|r| (r.cost.clone(), r.qaly.clone()))
+        .unzip()
+}
+
 impl DrawRecord {
     fn line(&self) -> String {
         let mut cells = vec![self.draw.to_string()];
@@ -463,8 +472,7 @@ pub fn write_outputs(
         };
         staged.add("psa_cost.csv", &wide(&|r| &r.cost)?)?;
         staged.add("psa_effect.csv", &wide(&|r| &r.qaly)?)?;
-        let cost: Vec<Vec<f64>> = records.iter().map(|r| r.cost.clone()).collect();
-        let qaly: Vec<Vec<f64>> = records.iter().map(|r| r.qaly.clone()).collect();
+        let (cost, qaly) = cost_and_qaly(records);
         let at = analysis::analyse(
             Draws {
                 cost: &cost,
