@@ -82,7 +82,7 @@ impl ProcessKey {
 
 /// The stream of one process of one patient in one run.
 pub fn stream(run: RunKey, patient: u64, process: ProcessKey) -> Stream {
-    seeded(mix(mix(run.0, patient), process.0))
+    stream_premixed(mix(run.0, patient), splitmix64(process.0))
 }
 
 /// [`stream`] from its parts pre-mixed: `patient_key = mix(run, patient)` and `process_mix =
