@@ -239,8 +239,8 @@ impl<'a> Ledger<'a> {
         }
     }
 
-    /// Closes the accounts at death or censoring at `end` [days]. Call it once: the ledger is
-    /// spent afterwards.
+    /// Closes the accounts at death or censoring at `end` [days]. Closing again at the same
+    /// time returns the same accounts.
     pub fn close(&mut self, end: f64) -> Accounts {
         self.advance(end);
         // Episodes still running at the end did not happen beyond it.
@@ -252,6 +252,8 @@ impl<'a> Ledger<'a> {
                     d * Self::integral(self.rho_e, self.at_since.effects, fb.effects, end, stop);
             }
         }
+        // Credited once: the episodes are closed now.
+        self.open = 0;
         self.acc
     }
 }
@@ -334,5 +336,7 @@ mod tests {
         let acc = l.close(40.0);
         // 40 days at 1.0 minus 40 days at 0.5 (not 100).
         assert!((acc.qaly - 20.0 / DAYS_PER_YEAR).abs() < 1e-12);
+        // The cut episode is credited back once, however often the ledger is closed.
+        assert_eq!(l.close(40.0), acc);
     }
 }
