@@ -11,6 +11,10 @@
 //! remission, then long-term survivor after `long_term_after_years`); those boundaries are
 //! applied arithmetically, without events. Toxicity episodes subtract their disutility over
 //! their duration; an episode cut short by death or the horizon is credited back.
+//!
+//! One-off costs and episodes do not depend on the health state, so they are booked at their
+//! own time without integrating the state up to it: the state is integrated only when it
+//! changes and at the end.
 
 use crate::model::{COST_CATEGORIES, Cost, Economics, Health};
 use crate::time::DAYS_PER_YEAR;
@@ -199,14 +203,13 @@ impl<'a> Ledger<'a> {
         self.state = State::new(self.e, health, t);
     }
 
-    /// A one-off cost at `t` [days], not before the accounts' current time.
+    /// A one-off cost at `t` [days].
     pub fn charge(&mut self, t: f64, cost: &Cost) {
         if cost.nonzero == 0 {
             return;
         }
-        // Bring the accounts up to `t` (the state has not changed since `since`), so that the
-        // discount factor at `t` is the one just computed.
-        self.advance(t);
+        // A cost is often charged at the time the state last changed (a line starts: its
+        // first cycle's cost); the factor is then known.
         let w = if t == self.since {
             self.at_since.costs
         } else {
@@ -224,15 +227,14 @@ impl<'a> Ledger<'a> {
         if d == 0.0 || days <= 0.0 {
             return;
         }
-        self.advance(t);
         let fa = if t == self.since {
-            self.at_since
+            self.at_since.effects
         } else {
-            self.factors(t)
+            self.factors(t).effects
         };
-        let fb = self.factors(t + days);
+        let fb = self.factors(t + days).effects;
         self.acc.qaly -= d * days / DAYS_PER_YEAR;
-        self.acc.qaly_disc -= d * Self::integral(self.rho_e, fa.effects, fb.effects, t, t + days);
+        self.acc.qaly_disc -= d * Self::integral(self.rho_e, fa, fb, t, t + days);
         if self.open < EPISODES {
             self.episodes[self.open] = (t + days, d);
             self.open += 1;
@@ -246,10 +248,10 @@ impl<'a> Ledger<'a> {
         // Episodes still running at the end did not happen beyond it.
         for &(stop, d) in &self.episodes[..self.open] {
             if stop > end {
-                let fb = self.factors(stop);
+                let fb = self.factors(stop).effects;
                 self.acc.qaly += d * (stop - end) / DAYS_PER_YEAR;
                 self.acc.qaly_disc +=
-                    d * Self::integral(self.rho_e, self.at_since.effects, fb.effects, end, stop);
+                    d * Self::integral(self.rho_e, self.at_since.effects, fb, end, stop);
             }
         }
         // Credited once: the episodes are closed now.
@@ -326,6 +328,38 @@ mod tests {
         assert_eq!(acc.cost, 1030.0);
         assert!((acc.cost_disc - 1000.0).abs() < 1e-9, "one year at 3%");
         assert_eq!(acc.cost_disc_by_category[0], acc.cost_disc);
+    }
+
+    #[test]
+    fn charges_and_episodes_between_state_changes_leave_the_state_integral_whole() {
+        // Remission from 0 to 400 days, relapse from 400 to 500; a one-off cost at day 100 and
+        // an episode on days 200-250 fall inside the remission, booked without splitting it.
+        let mut e = econ([0.5, 0.8, 0.4, 0.9, 0.3], 10.0);
+        let mut daily = [0.0; 7];
+        daily[2] = 10.0;
+        e.daily_costs[Health::Remission as usize] = Cost::new(daily);
+        let mut one_off = [0.0; 7];
+        one_off[0] = 5000.0;
+        let r = Economics::continuous(0.03);
+        let y = |d: f64| d / DAYS_PER_YEAR;
+        let mut l = Ledger::new(&e);
+        l.enter(0.0, Health::Remission);
+        l.charge(100.0, &Cost::new(one_off));
+        l.episode(200.0, 50.0, 0.2);
+        l.enter(400.0, Health::Relapse);
+        let acc = l.close(500.0);
+        let qaly = 0.8 * y(400.0) + 0.3 * y(100.0) - 0.2 * y(50.0);
+        let qaly_disc = 0.8 * discounted_duration(r, 0.0, y(400.0))
+            + 0.3 * discounted_duration(r, y(400.0), y(500.0))
+            - 0.2 * discounted_duration(r, y(200.0), y(250.0));
+        let remission_days_disc = discounted_duration(r, 0.0, y(400.0)) * DAYS_PER_YEAR;
+        let cost_disc = 10.0 * remission_days_disc + 5000.0 * (-r * y(100.0)).exp();
+        assert!((acc.qaly - qaly).abs() < 1e-12);
+        assert!((acc.qaly_disc - qaly_disc).abs() < 1e-12);
+        assert!((acc.ly_disc - discounted_duration(r, 0.0, y(500.0))).abs() < 1e-12);
+        assert!((acc.cost - (10.0 * 400.0 + 5000.0)).abs() < 1e-9);
+        assert!((acc.cost_disc - cost_disc).abs() < 1e-9);
+        assert!((acc.cost_disc_by_category[2] - 10.0 * remission_days_disc).abs() < 1e-9);
     }
 
     #[test]
