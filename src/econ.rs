@@ -93,12 +93,20 @@ impl State {
 /// full: a patient does not have 8 overlapping episodes in any realistic scenario).
 const EPISODES: usize = 8;
 
-/// Discount factors `e^{-ρt}` of costs and effects at one time: computed once per time the
-/// accounts reach (one `exp` per rate, one in all when the rates are equal).
+/// Discount factors `e^{-ρt}` of costs and effects at one time (one `exp` per rate, one in all
+/// when the rates are equal).
 #[derive(Debug, Clone, Copy)]
 struct Factors {
     costs: f64,
     effects: f64,
+}
+
+impl Factors {
+    /// At time 0.
+    const ONE: Factors = Factors {
+        costs: 1.0,
+        effects: 1.0,
+    };
 }
 
 /// Running accounts of one patient.
@@ -112,6 +120,9 @@ pub struct Ledger<'a> {
     since: f64,
     /// Discount factors at `since`.
     at_since: Factors,
+    /// The last other time whose factors were computed, and its factors: a charge and a
+    /// change of state at the same instant share one computation.
+    memo: (f64, Factors),
     acc: Accounts,
     /// Open episodes: (end [days], disutility).
     episodes: [(f64, f64); EPISODES],
@@ -123,14 +134,12 @@ impl<'a> Ledger<'a> {
     pub fn new(e: &'a Economics) -> Ledger<'a> {
         Ledger {
             e,
-            rho_c: Economics::continuous(e.discount_costs),
-            rho_e: Economics::continuous(e.discount_effects),
+            rho_c: e.rho_costs,
+            rho_e: e.rho_effects,
             state: State::new(e, Health::OnTreatment, 0.0),
             since: 0.0,
-            at_since: Factors {
-                costs: 1.0,
-                effects: 1.0,
-            },
+            at_since: Factors::ONE,
+            memo: (0.0, Factors::ONE),
             acc: Accounts::default(),
             episodes: [(0.0, 0.0); EPISODES],
             open: 0,
@@ -139,7 +148,13 @@ impl<'a> Ledger<'a> {
 
     /// Discount factors at `t` [days].
     #[inline]
-    fn factors(&self, t: f64) -> Factors {
+    fn factors(&mut self, t: f64) -> Factors {
+        if t == self.since {
+            return self.at_since;
+        }
+        if t == self.memo.0 {
+            return self.memo.1;
+        }
         let y = t / DAYS_PER_YEAR;
         let effects = (-self.rho_e * y).exp();
         let costs = if self.rho_c == self.rho_e {
@@ -147,7 +162,9 @@ impl<'a> Ledger<'a> {
         } else {
             (-self.rho_c * y).exp()
         };
-        Factors { costs, effects }
+        let f = Factors { costs, effects };
+        self.memo = (t, f);
+        f
     }
 
     /// ∫ₐᵇ e^{-ρt} dt in years from the factors at both ends (b - a when ρ = 0).
@@ -208,13 +225,7 @@ impl<'a> Ledger<'a> {
         if cost.nonzero == 0 {
             return;
         }
-        // A cost is often charged at the time the state last changed (a line starts: its
-        // first cycle's cost); the factor is then known.
-        let w = if t == self.since {
-            self.at_since.costs
-        } else {
-            self.factors(t).costs
-        };
+        let w = self.factors(t).costs;
         for (k, c) in cost.parts() {
             self.acc.cost += c;
             self.acc.cost_disc += c * w;
@@ -227,11 +238,7 @@ impl<'a> Ledger<'a> {
         if d == 0.0 || days <= 0.0 {
             return;
         }
-        let fa = if t == self.since {
-            self.at_since.effects
-        } else {
-            self.factors(t).effects
-        };
+        let fa = self.factors(t).effects;
         let fb = self.factors(t + days).effects;
         self.acc.qaly -= d * days / DAYS_PER_YEAR;
         self.acc.qaly_disc -= d * Self::integral(self.rho_e, fa, fb, t, t + days);
@@ -246,7 +253,8 @@ impl<'a> Ledger<'a> {
     pub fn close(&mut self, end: f64) -> Accounts {
         self.advance(end);
         // Episodes still running at the end did not happen beyond it.
-        for &(stop, d) in &self.episodes[..self.open] {
+        for i in 0..self.open {
+            let (stop, d) = self.episodes[i];
             if stop > end {
                 let fb = self.factors(stop).effects;
                 self.acc.qaly += d * (stop - end) / DAYS_PER_YEAR;
@@ -275,6 +283,8 @@ mod tests {
             price_year: 2024,
             discount_costs: 0.03,
             discount_effects: 0.03,
+            rho_costs: Economics::continuous(0.03),
+            rho_effects: Economics::continuous(0.03),
             wtp: vec![100_000],
             utilities,
             long_term_after_days: long_term_years * DAYS_PER_YEAR,

@@ -742,6 +742,10 @@ pub struct Economics {
     pub discount_costs: f64,
     /// Annual discount rate of effects.
     pub discount_effects: f64,
+    /// Continuous rate of `discount_costs` ([`Economics::continuous`]).
+    pub rho_costs: f64,
+    /// Continuous rate of `discount_effects`.
+    pub rho_effects: f64,
     /// Willingness-to-pay thresholds per QALY.
     pub wtp: Vec<u64>,
     /// Utility by [`Health`].
