@@ -731,6 +731,9 @@ impl<'a, O: Observer> Sim<'a, O> {
     }
 
     fn holds(&self, c: &Condition, t: Days) -> bool {
+        if !c.constrained {
+            return true;
+        }
         let a = &self.attrs;
         let age = self.age_at(t);
         c.cd19_positive.is_none_or(|p| p != a.cd19_negative)

@@ -607,6 +607,23 @@ pub struct Condition {
     pub not_received: TherapySet,
     /// Required MRD status of the current remission (true = positive).
     pub mrd_positive: Option<bool>,
+    /// Whether any part above is set; `false` (the default, no parts) holds always, so the
+    /// engine skips evaluating it. Set by [`Condition::sealed`].
+    pub(crate) constrained: bool,
+}
+
+impl Condition {
+    /// The condition with `constrained` set from its parts.
+    pub(crate) fn sealed(self) -> Condition {
+        let unconstrained = Condition {
+            constrained: false,
+            ..self
+        } == Condition::default();
+        Condition {
+            constrained: !unconstrained,
+            ..self
+        }
+    }
 }
 
 /// A candidate therapy of a line.
@@ -976,5 +993,62 @@ impl Model {
                 names.join(", ")
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_condition_with_any_part_is_constrained_and_an_empty_one_is_not() {
+        assert!(!Condition::default().sealed().constrained);
+        let d = Condition::default;
+        let one_part = [
+            Condition {
+                cd19_positive: Some(true),
+                ..d()
+            },
+            Condition {
+                cd22_positive: Some(false),
+                ..d()
+            },
+            Condition {
+                min_age: Some(0.0),
+                ..d()
+            },
+            Condition {
+                max_age: Some(80.0),
+                ..d()
+            },
+            Condition {
+                cns: Some(false),
+                ..d()
+            },
+            Condition {
+                prior_hct: Some(true),
+                ..d()
+            },
+            Condition {
+                min_burden: Some(Burden::MrdOnly),
+                ..d()
+            },
+            Condition {
+                max_burden: Some(Burden::AtLeast50),
+                ..d()
+            },
+            Condition { received: 1, ..d() },
+            Condition {
+                not_received: 4,
+                ..d()
+            },
+            Condition {
+                mrd_positive: Some(false),
+                ..d()
+            },
+        ];
+        for c in one_part {
+            assert!(c.sealed().constrained, "{c:?}");
+        }
     }
 }

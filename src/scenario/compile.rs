@@ -665,7 +665,9 @@ fn condition(
         received: therapy_set(&f("received"), &c.received, ids)?,
         not_received: therapy_set(&f("not_received"), &c.not_received, ids)?,
         mrd_positive: c.mrd.map(|s| s == StatusSpec::Positive),
-    };
+        constrained: false,
+    }
+    .sealed();
     if let (Some(lo), Some(hi)) = (cond.min_age, cond.max_age)
         && lo > hi
     {
