@@ -113,8 +113,6 @@ impl Factors {
 #[derive(Debug, Clone)]
 pub struct Ledger<'a> {
     e: &'a Economics,
-    rho_c: f64,
-    rho_e: f64,
     state: State,
     /// Integrated up to here [days].
     since: f64,
@@ -134,8 +132,6 @@ impl<'a> Ledger<'a> {
     pub fn new(e: &'a Economics) -> Ledger<'a> {
         Ledger {
             e,
-            rho_c: e.rho_costs,
-            rho_e: e.rho_effects,
             state: State::new(e, Health::OnTreatment, 0.0),
             since: 0.0,
             at_since: Factors::ONE,
@@ -156,11 +152,11 @@ impl<'a> Ledger<'a> {
             return self.memo.1;
         }
         let y = t / DAYS_PER_YEAR;
-        let effects = (-self.rho_e * y).exp();
-        let costs = if self.rho_c == self.rho_e {
+        let effects = (-self.e.rho_effects * y).exp();
+        let costs = if self.e.rho_costs == self.e.rho_effects {
             effects
         } else {
-            (-self.rho_c * y).exp()
+            (-self.e.rho_costs * y).exp()
         };
         let f = Factors { costs, effects };
         self.memo = (t, f);
@@ -191,14 +187,14 @@ impl<'a> Ledger<'a> {
             let h = self.state.healths[self.state.current];
             let b = self.state.ends[self.state.current].min(to);
             let fb = self.factors(b);
-            let de = Self::integral(self.rho_e, fa.effects, fb.effects, a, b);
+            let de = Self::integral(self.e.rho_effects, fa.effects, fb.effects, a, b);
             let u = self.e.utilities[h as usize];
             self.acc.ly_disc += de;
             self.acc.qaly += u * (b - a) / DAYS_PER_YEAR;
             self.acc.qaly_disc += u * de;
             let daily = &self.e.daily_costs[h as usize];
             if daily.nonzero != 0 {
-                let dc = Self::integral(self.rho_c, fa.costs, fb.costs, a, b) * DAYS_PER_YEAR;
+                let dc = Self::integral(self.e.rho_costs, fa.costs, fb.costs, a, b) * DAYS_PER_YEAR;
                 let days = b - a;
                 for (k, c) in daily.parts() {
                     self.acc.cost += c * days;
@@ -241,7 +237,7 @@ impl<'a> Ledger<'a> {
         let fa = self.factors(t).effects;
         let fb = self.factors(t + days).effects;
         self.acc.qaly -= d * days / DAYS_PER_YEAR;
-        self.acc.qaly_disc -= d * Self::integral(self.rho_e, fa, fb, t, t + days);
+        self.acc.qaly_disc -= d * Self::integral(self.e.rho_effects, fa, fb, t, t + days);
         if self.open < EPISODES {
             self.episodes[self.open] = (t + days, d);
             self.open += 1;
@@ -259,7 +255,7 @@ impl<'a> Ledger<'a> {
                 let fb = self.factors(stop).effects;
                 self.acc.qaly += d * (stop - end) / DAYS_PER_YEAR;
                 self.acc.qaly_disc +=
-                    d * Self::integral(self.rho_e, self.at_since.effects, fb, end, stop);
+                    d * Self::integral(self.e.rho_effects, self.at_since.effects, fb, end, stop);
             }
         }
         // Credited once: the episodes are closed now.
