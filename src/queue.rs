@@ -22,7 +22,6 @@
 //! pending transplant and the remaining treatment cycles.
 
 use crate::time::Days;
-use std::cmp::Ordering;
 
 /// Tie-break rank of events at the same instant; lower goes first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -35,6 +34,19 @@ pub enum Phase {
     Care = 2,
     /// End of the time horizon: after everything else at that instant.
     Horizon = 3,
+}
+
+impl Phase {
+    /// The phase whose discriminant is `k` (the phase byte of an order key).
+    #[inline]
+    fn from_key(k: u8) -> Phase {
+        match k {
+            0 => Phase::Death,
+            1 => Phase::Disease,
+            2 => Phase::Care,
+            _ => Phase::Horizon,
+        }
+    }
 }
 
 /// An independently cancellable family of events.
@@ -50,52 +62,50 @@ pub enum Track {
 
 const TRACKS: usize = 3;
 
-/// The order key: time (as its IEEE bits, mapped so that integer order is numeric order, as
-/// `f64::total_cmp` does), then phase, then sequence number.
+/// The time part of the order key: the IEEE bits of the time, mapped so that integer order is
+/// numeric order (as `f64::total_cmp` does). The map is its own inverse up to the top bit.
 #[inline]
-fn order_key(time: Days, phase: Phase, seq: u64) -> u128 {
-    let bits = time.get().to_bits() as i64;
-    let ordered = (bits ^ ((((bits >> 63) as u64) >> 1) as i64)) as u64 ^ (1 << 63);
-    (u128::from(ordered) << 64) | (u128::from(phase as u8) << 56) | u128::from(seq)
+fn time_key(time: Days) -> u64 {
+    let bits = time.get().to_bits();
+    (bits ^ (((bits as i64 >> 63) as u64) >> 1)) ^ (1 << 63)
 }
 
-/// A scheduled event as stored in the queue.
-#[derive(Debug, Clone)]
-pub struct Scheduled<E> {
+/// The time a [`time_key`] was made from.
+#[inline]
+fn key_time(key: u64) -> Days {
+    let x = key ^ (1 << 63);
+    let bits = x ^ (((x as i64 >> 63) as u64) >> 1);
+    Days::new(f64::from_bits(bits)).expect("keys are made from finite times")
+}
+
+/// The order key: time, then phase, then sequence number, compared as one `u128`.
+#[inline]
+fn order_key(time: Days, phase: Phase, seq: u64) -> u128 {
+    (u128::from(time_key(time)) << 64) | (u128::from(phase as u8) << 56) | u128::from(seq)
+}
+
+/// A scheduled event as stored in the queue: the order key (time, phase and sequence number,
+/// unpacked on the way out), the cancellation stamp and the payload. Kept small because
+/// scheduling moves entries.
+#[derive(Debug, Clone, Copy)]
+struct Entry<E> {
     key: u128,
+    track: Track,
+    generation: u32,
+    event: E,
+}
+
+/// A live event taken from the queue.
+#[derive(Debug, Clone, Copy)]
+pub struct Scheduled<E> {
     /// When it happens.
     pub time: Days,
     /// Tie-break at equal times.
     pub phase: Phase,
     /// Scheduling order, the last tie-break (FIFO).
     pub seq: u64,
-    track: Track,
-    generation: u32,
     /// The payload.
     pub event: E,
-}
-
-impl<E> Scheduled<E> {
-    fn key(&self) -> u128 {
-        self.key
-    }
-}
-
-impl<E> PartialEq for Scheduled<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
-    }
-}
-impl<E> Eq for Scheduled<E> {}
-impl<E> PartialOrd for Scheduled<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Scheduled<E> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.key().cmp(&other.key())
-    }
 }
 
 /// A min-queue of events with per-track lazy cancellation. Reused across patients: `clear`
@@ -103,7 +113,7 @@ impl<E> Ord for Scheduled<E> {
 #[derive(Debug, Clone)]
 pub struct EventQueue<E> {
     /// Sorted by key, largest first: the next event is at the end.
-    pending: Vec<Scheduled<E>>,
+    pending: Vec<Entry<E>>,
     seq: u64,
     generations: [u32; TRACKS],
 }
@@ -118,7 +128,7 @@ impl<E> Default for EventQueue<E> {
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         Self::default()
@@ -132,30 +142,28 @@ impl<E> EventQueue<E> {
     }
 
     /// Schedules `event` at `time` on `track`.
+    #[inline(always)]
     pub fn schedule(&mut self, time: Days, phase: Phase, track: Track, event: E) {
         let seq = self.seq;
         self.seq += 1;
         let key = order_key(time, phase, seq);
-        let entry = Scheduled {
+        let entry = Entry {
             key,
-            time,
-            phase,
-            seq,
             track,
             generation: self.generations[track as usize],
             event,
         };
         // Keys are unique (the sequence number breaks ties, so a later entry with an equal
-        // (time, phase) pops after the earlier ones); walk back over the smaller keys.
-        let mut at = self.pending.len();
-        while at > 0 && self.pending[at - 1].key < key {
+        // (time, phase) pops after the earlier ones). Insertion sort from the end: shift the
+        // smaller keys up one place each (a handful at most; no `memmove` call).
+        self.pending.push(entry);
+        let p = self.pending.as_mut_slice();
+        let mut at = p.len() - 1;
+        while at > 0 && p[at - 1].key < key {
+            p[at] = p[at - 1];
             at -= 1;
         }
-        if at == self.pending.len() {
-            self.pending.push(entry);
-        } else {
-            self.pending.insert(at, entry);
-        }
+        p[at] = entry;
     }
 
     /// Cancels every event currently scheduled on `track`; later schedules are unaffected.
@@ -164,10 +172,16 @@ impl<E> EventQueue<E> {
     }
 
     /// The next live event, skipping cancelled ones.
+    #[inline]
     pub fn pop(&mut self) -> Option<Scheduled<E>> {
         while let Some(entry) = self.pending.pop() {
             if entry.generation == self.generations[entry.track as usize] {
-                return Some(entry);
+                return Some(Scheduled {
+                    time: key_time((entry.key >> 64) as u64),
+                    phase: Phase::from_key((entry.key >> 56) as u8),
+                    seq: entry.key as u64 & ((1 << 56) - 1),
+                    event: entry.event,
+                });
             }
         }
         None
@@ -240,6 +254,23 @@ mod tests {
         assert!(order_key(d(1.0), Phase::Death, 9) < order_key(d(1.0), Phase::Care, 0));
         assert!(order_key(d(1.0), Phase::Care, 1) < order_key(d(1.0), Phase::Care, 2));
         assert!(order_key(d(1.0), Phase::Horizon, 0) < order_key(d(1.000001), Phase::Death, 0));
+    }
+
+    #[test]
+    fn popped_entries_carry_their_time_phase_and_sequence() {
+        let times = [0.0, -0.0, 1e-300, 0.5, 7.25, 365.0 * 80.0, 1e300];
+        let mut q = EventQueue::new();
+        for (i, &t) in times.iter().enumerate() {
+            q.schedule(d(t), Phase::Disease, Track::Fixed, i);
+        }
+        let mut seen = 0;
+        while let Some(e) = q.pop() {
+            assert_eq!(e.time.get().to_bits(), times[e.event].to_bits());
+            assert_eq!(e.phase, Phase::Disease);
+            assert_eq!(e.seq, e.event as u64);
+            seen += 1;
+        }
+        assert_eq!(seen, times.len());
     }
 
     #[test]
