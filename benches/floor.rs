@@ -22,10 +22,9 @@
 //! the engine's. A test-free check that the mix is current: re-run `draw_mix` after changing the
 //! pathway and update the table and the constants below.
 
-use allseq::dist::{Gompertz, TimeDist};
+use allseq::dist::{Gompertz, TimeDist, std_normal_quantile};
 use allseq::rng::{ProcessKey, RunKey, Stream, stream, uniform};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use statrs::distribution::{ContinuousCDF, Normal};
 use std::hint::black_box;
 
 /// Draws per 1000 trajectories, from the table above.
@@ -59,7 +58,6 @@ fn thousand_trajectories(run: RunKey, first_patient: u64) -> f64 {
     let weibull = TimeDist::weibull(1.2, 288.0).unwrap();
     let lognormal = TimeDist::log_normal(36.0, 0.35).unwrap();
     let gompertz = Gompertz::new(1.14e-4, 0.0773).unwrap();
-    let normal = Normal::standard();
     let key = ProcessKey::new("floor", "");
     let m = &PER_1000;
     let mut acc = 0.0;
@@ -97,7 +95,7 @@ fn thousand_trajectories(run: RunKey, first_patient: u64) -> f64 {
         acc += gompertz.inverse_survival_years(41.0, next());
     }
     for _ in 0..m.normal_age {
-        acc += normal.inverse_cdf(next().clamp(1e-300, 1.0 - 1e-16));
+        acc += std_normal_quantile(next().clamp(1e-300, 1.0 - 1e-16));
     }
     acc
 }

@@ -1,8 +1,8 @@
 //! A patient's baseline attributes (MODEL.md §3), drawn from the scenario's population.
 
+use crate::dist::std_normal_quantile;
 use crate::model::{AgeDist, Burden, Cd22, Population};
 use crate::rng::{Stream, bernoulli, uniform};
-use statrs::distribution::{ContinuousCDF, Normal};
 
 /// What a patient brings to time 0. Drawn once per patient from the `attributes` stream and
 /// shared by every strategy (common random numbers).
@@ -50,8 +50,7 @@ impl Attributes {
                 crate::stats::count(crate::stats::Kind::NormalAge);
                 let u = lo + uniform(rng) * (hi - lo);
                 // Clamp: the inverse CDF near the bounds can round just past them.
-                (mean + sd * Normal::standard().inverse_cdf(u.clamp(1e-300, 1.0 - 1e-16)))
-                    .clamp(min, max)
+                (mean + sd * std_normal_quantile(u.clamp(1e-300, 1.0 - 1e-16))).clamp(min, max)
             }
             AgeDist::Uniform { min, max } => min + uniform(rng) * (max - min),
             AgeDist::Fixed(a) => {
