@@ -39,6 +39,10 @@ pub trait Accumulate: Send {
     fn add_patient(&mut self, outcomes: &[Outcome]);
     /// Adds another accumulator's content.
     fn merge(self, other: Self) -> Self;
+    /// A hint, before [`Accumulate::add_patient`]: strategy `strategy`'s outcome of the coming
+    /// patient is `outcome` (to fetch what adding it will touch). Does nothing by default.
+    #[inline]
+    fn expect(&self, _strategy: usize, _outcome: &Outcome) {}
 }
 
 impl Accumulate for RunAgg {
@@ -47,6 +51,10 @@ impl Accumulate for RunAgg {
     }
     fn merge(self, other: Self) -> Self {
         RunAgg::merge(self, other)
+    }
+    #[inline]
+    fn expect(&self, strategy: usize, outcome: &Outcome) {
+        RunAgg::prefetch(self, strategy, outcome);
     }
 }
 
@@ -64,7 +72,9 @@ pub fn simulate_range<A: Accumulate>(
         let attrs = ws.attributes(model, run, patient);
         outcomes.clear();
         for s in 0..model.strategies.len() {
-            outcomes.push(simulate(model, s, run, patient, &attrs, ws, &mut ()));
+            let o = simulate(model, s, run, patient, &attrs, ws, &mut ());
+            agg.expect(s, &o);
+            outcomes.push(o);
         }
         agg.add_patient(&outcomes);
     }

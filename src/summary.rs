@@ -112,6 +112,21 @@ impl ExactMean {
     }
 }
 
+/// A hint to bring the cache line of `x` in; no effect on results (nothing off x86-64).
+#[inline(always)]
+fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch has no architectural effect and `x` is a valid reference.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(
+            std::ptr::from_ref(x).cast::<i8>(),
+            std::arch::x86_64::_MM_HINT_T0,
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
 /// Event-time histogram for a survival curve. All patients start at 0 and the only censoring is
 /// at the common horizon, so `S(t) = 1 - events(≤ t) / n` is exact for t before the horizon:
 /// no Kaplan–Meier needed.
@@ -159,6 +174,15 @@ impl SurvivalHist {
             let m = self.by_month.len();
             self.by_day[bin(t, 1.0, d)] += 1;
             self.by_month[bin(t, DAYS_PER_MONTH, m)] += 1;
+        }
+    }
+
+    /// Starts fetching the day bin that [`SurvivalHist::add`] will increment for `t`: the
+    /// table is too large for the cache and the bins are scattered over decades.
+    #[inline]
+    pub fn prefetch(&self, t: Days, event: bool) {
+        if event {
+            prefetch(&self.by_day[bin(t.get(), 1.0, self.by_day.len())]);
         }
     }
 
@@ -514,6 +538,15 @@ impl RunAgg {
         }
         self.paired_cost.add(|s| outcomes[s].accounts.cost_disc);
         self.paired_qaly.add(|s| outcomes[s].accounts.qaly_disc);
+    }
+
+    /// Starts fetching the survival bins that adding `o` as strategy `s`'s outcome will touch.
+    #[inline]
+    pub fn prefetch(&self, s: usize, o: &Outcome) {
+        if let Some(a) = self.strategies.get(s) {
+            a.os.prefetch(o.end, o.death.is_some());
+            a.efs.prefetch(o.efs, o.efs_event);
+        }
     }
 
     /// Adds another run's aggregates, strategy by strategy.
