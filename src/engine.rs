@@ -291,8 +291,9 @@ pub trait Observer {
 
 impl Observer for () {}
 
-/// What one patient's trajectory under one strategy produced: a flat record.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What one patient's trajectory under one strategy produced: a flat record. The default is
+/// the record before anything happened (all zero, false or `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Outcome {
     /// Time of death or censoring.
     pub end: Days,
@@ -346,39 +347,6 @@ pub struct Outcome {
     pub lines: u8,
     /// Costs, life-years and QALYs (zero without economics).
     pub accounts: Accounts,
-}
-
-impl Outcome {
-    fn new() -> Outcome {
-        Outcome {
-            end: Days::ZERO,
-            death: None,
-            efs: Days::ZERO,
-            efs_event: false,
-            first_response: false,
-            first_mrd_negative: false,
-            first_response_time: None,
-            car_t_intended: false,
-            car_t_infused: false,
-            infusion_time: None,
-            manufacturing_failed: false,
-            died_waiting: false,
-            crs_grade3plus: false,
-            icans_grade3plus: false,
-            sos: false,
-            first_line_crs_grade3plus: false,
-            first_line_icans_grade3plus: false,
-            first_line_sos: false,
-            acute_gvhd: false,
-            chronic_gvhd: false,
-            transplants: 0,
-            relapses: 0,
-            first_relapse_time: None,
-            first_relapse_cd19_negative: false,
-            lines: 0,
-            accounts: Accounts::default(),
-        }
-    }
 }
 
 /// Reusable per-thread memory: the event queue and the stream cache. Allocated once per chunk
@@ -483,9 +451,28 @@ pub fn simulate<O: Observer>(
     ws: &mut Workspace,
     obs: &mut O,
 ) -> Outcome {
+    let mut out = Outcome::default();
+    simulate_into(model, strategy, run, patient, attrs, ws, obs, &mut out);
+    out
+}
+
+/// [`simulate`], writing the outcome into `out` (whatever it held before) instead of
+/// returning it: the cohort loop keeps one outcome per strategy and avoids copying them.
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_into<O: Observer>(
+    model: &Model,
+    strategy: usize,
+    run: RunKey,
+    patient: u64,
+    attrs: &Attributes,
+    ws: &mut Workspace,
+    obs: &mut O,
+    out: &mut Outcome,
+) {
     ws.queue.clear();
     ws.streams.reset(run, patient);
     let background_days = ws.background_death_days(model, run, patient, attrs.age);
+    *out = Outcome::default();
     let mut sim = Sim {
         model,
         strategy: &model.strategies[strategy],
@@ -502,9 +489,9 @@ pub fn simulate<O: Observer>(
         received: 0,
         remission: None,
         ledger: model.economics.as_ref().map(Ledger::new),
-        out: Outcome::new(),
+        out,
     };
-    sim.run(background_days)
+    sim.run(background_days);
 }
 
 struct Sim<'a, O: Observer> {
@@ -531,7 +518,7 @@ struct Sim<'a, O: Observer> {
     remission: Option<Remission>,
     /// The patient's accounts, when the scenario has economics.
     ledger: Option<Ledger<'a>>,
-    out: Outcome,
+    out: &'a mut Outcome,
 }
 
 /// Whether the loop goes on after an event.
@@ -563,7 +550,7 @@ fn modified(p: f64, or: &OddsRatios, a: &Attributes) -> f64 {
 }
 
 impl<'a, O: Observer> Sim<'a, O> {
-    fn run(&mut self, background_days: f64) -> Outcome {
+    fn run(&mut self, background_days: f64) {
         self.schedule_start(background_days);
         let mut handled = 0u32;
         while let Some(entry) = self.queue.pop() {
@@ -580,7 +567,6 @@ impl<'a, O: Observer> Sim<'a, O> {
         if let Some(l) = &mut self.ledger {
             self.out.accounts = l.close(self.out.end.get());
         }
-        self.out
     }
 
     fn enter(&mut self, t: Days, health: Health) {

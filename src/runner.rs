@@ -5,7 +5,7 @@
 //! aggregates are merged exactly ([`crate::summary`]), so the result depends on neither the
 //! number of threads nor the chunk size, and memory does not grow with the number of patients.
 
-use crate::engine::{Outcome, Workspace, simulate};
+use crate::engine::{Outcome, Workspace, simulate_into};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::rng::RunKey;
@@ -67,14 +67,12 @@ pub fn simulate_range<A: Accumulate>(
     ws: &mut Workspace,
     agg: &mut A,
 ) {
-    let mut outcomes = Vec::with_capacity(model.strategies.len());
+    let mut outcomes = vec![Outcome::default(); model.strategies.len()];
     for patient in first..first + count {
         let attrs = ws.attributes(model, run, patient);
-        outcomes.clear();
-        for s in 0..model.strategies.len() {
-            let o = simulate(model, s, run, patient, &attrs, ws, &mut ());
-            agg.expect(s, &o);
-            outcomes.push(o);
+        for (s, o) in outcomes.iter_mut().enumerate() {
+            simulate_into(model, s, run, patient, &attrs, ws, &mut (), o);
+            agg.expect(s, o);
         }
         agg.add_patient(&outcomes);
     }
