@@ -17,7 +17,7 @@ use crate::model::{
     Toxicity, apply_odds_ratio,
 };
 use crate::patient::Attributes;
-use crate::queue::{EventQueue, Phase, Track};
+use crate::queue::{EventQueue, Phase, Reserved, Track};
 use crate::rng::{RunKey, Streams, bernoulli, uniform};
 use crate::time::{DAYS_PER_YEAR, Days};
 
@@ -490,6 +490,7 @@ pub fn simulate_into<O: Observer>(
         remission: None,
         ledger: model.economics.as_ref().map(Ledger::new),
         out,
+        start: None,
     };
     sim.run(background_days);
 }
@@ -519,6 +520,8 @@ struct Sim<'a, O: Observer> {
     /// The patient's accounts, when the scenario has economics.
     ledger: Option<Ledger<'a>>,
     out: &'a mut Outcome,
+    /// A start of line asked for and not yet handled or queued ([`Sim::start_line`]).
+    start: Option<(Days, Reserved)>,
 }
 
 /// Whether the loop goes on after an event.
@@ -553,11 +556,28 @@ impl<'a, O: Observer> Sim<'a, O> {
     fn run(&mut self, background_days: f64) {
         self.schedule_start(background_days);
         let mut handled = 0u32;
-        while let Some(entry) = self.queue.pop() {
+        loop {
+            let (t, event) = if let Some((t, r)) = self.start.take() {
+                // A start of line asked for by the last event: handled at once when it would
+                // be the next to pop anyway (the usual case), else queued in its place.
+                if !self.queue.is_live(r) {
+                    continue;
+                }
+                if !self.queue.would_pop_next(t, Phase::Care, r) {
+                    self.queue
+                        .schedule_reserved(t, Phase::Care, r, Event::StartLine);
+                    continue;
+                }
+                (t, Event::StartLine)
+            } else if let Some(entry) = self.queue.pop() {
+                (entry.time, entry.event)
+            } else {
+                break;
+            };
             handled += 1;
             assert!(handled < MAX_EVENTS, "runaway event loop");
-            self.obs.event(entry.time, entry.event, &self.attrs);
-            if let Flow::Stop = self.handle(entry.time, entry.event) {
+            self.obs.event(t, event, &self.attrs);
+            if let Flow::Stop = self.handle(t, event) {
                 break;
             }
         }
@@ -594,6 +614,14 @@ impl<'a, O: Observer> Sim<'a, O> {
         self.queue.schedule(t + delay, event.phase(), track, event);
     }
 
+    /// Asks for the next line to start at `t` ([`Event::StartLine`] on the care track): as if
+    /// scheduled now, but handled without a trip through the queue when nothing comes before
+    /// it (see [`EventQueue::reserve`]). At most one is pending: a handler asks once.
+    fn start_line(&mut self, t: Days) {
+        debug_assert!(self.start.is_none(), "two starts of line asked at once");
+        self.start = Some((t, self.queue.reserve(Track::Care)));
+    }
+
     #[inline(always)]
     fn at_time(&mut self, t: Days, track: Track, event: Event) {
         self.queue.schedule(t, event.phase(), track, event);
@@ -609,7 +637,7 @@ impl<'a, O: Observer> Sim<'a, O> {
         if let Horizon::Days(h) = self.model.horizon {
             self.at(Days::ZERO, h, Track::Fixed, Event::HorizonEnd);
         }
-        self.at_time(Days::ZERO, Track::Care, Event::StartLine);
+        self.start_line(Days::ZERO);
     }
 
     /// The single dispatch on events.
@@ -1035,7 +1063,7 @@ impl<'a, O: Observer> Sim<'a, O> {
             }
         }
         self.stage = Stage::Between;
-        self.at_time(t, Track::Care, Event::StartLine);
+        self.start_line(t);
     }
 
     /// Enters remission after `therapy`; returns whether a transplant was planned.
@@ -1268,7 +1296,7 @@ impl<'a, O: Observer> Sim<'a, O> {
         );
         self.remission = None;
         self.stage = Stage::Between;
-        self.at_time(t, Track::Care, Event::StartLine);
+        self.start_line(t);
     }
 
     fn apheresis(&mut self, t: Days) {

@@ -95,6 +95,14 @@ struct Entry<E> {
     event: E,
 }
 
+/// A place in the queue's order taken in advance ([`EventQueue::reserve`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reserved {
+    seq: u64,
+    track: Track,
+    generation: u32,
+}
+
 /// A live event taken from the queue.
 #[derive(Debug, Clone, Copy)]
 pub struct Scheduled<E> {
@@ -146,13 +154,17 @@ impl<E: Copy> EventQueue<E> {
     pub fn schedule(&mut self, time: Days, phase: Phase, track: Track, event: E) {
         let seq = self.seq;
         self.seq += 1;
-        let key = order_key(time, phase, seq);
-        let entry = Entry {
-            key,
+        self.insert(Entry {
+            key: order_key(time, phase, seq),
             track,
             generation: self.generations[track as usize],
             event,
-        };
+        });
+    }
+
+    #[inline(always)]
+    fn insert(&mut self, entry: Entry<E>) {
+        let key = entry.key;
         // Keys are unique (the sequence number breaks ties, so a later entry with an equal
         // (time, phase) pops after the earlier ones). Insertion sort from the end: shift the
         // smaller keys up one place each (a handful at most; no `memmove` call).
@@ -164,6 +176,52 @@ impl<E: Copy> EventQueue<E> {
             at -= 1;
         }
         p[at] = entry;
+    }
+
+    /// Takes the sequence number and cancellation stamp that [`EventQueue::schedule`] would
+    /// give an event on `track` now, for [`EventQueue::schedule_reserved`] later: the event
+    /// then keeps its place among same-time events and is cancelled by a cancel in between,
+    /// exactly as if it had been scheduled now.
+    #[inline]
+    pub fn reserve(&mut self, track: Track) -> Reserved {
+        let seq = self.seq;
+        self.seq += 1;
+        Reserved {
+            seq,
+            track,
+            generation: self.generations[track as usize],
+        }
+    }
+
+    /// Whether an event reserved as `r` would still be live (its track not cancelled since).
+    #[inline]
+    pub fn is_live(&self, r: Reserved) -> bool {
+        r.generation == self.generations[r.track as usize]
+    }
+
+    /// Whether an event at `time` in `phase`, reserved as `r`, would be the next to pop: every
+    /// live pending event comes after it. Drops cancelled entries from the front on the way.
+    #[inline]
+    pub fn would_pop_next(&mut self, time: Days, phase: Phase, r: Reserved) -> bool {
+        let key = order_key(time, phase, r.seq);
+        while let Some(e) = self.pending.last() {
+            if e.generation == self.generations[e.track as usize] {
+                return e.key > key;
+            }
+            self.pending.pop();
+        }
+        true
+    }
+
+    /// Schedules `event` at `time` with the place and stamp reserved as `r`.
+    #[inline(always)]
+    pub fn schedule_reserved(&mut self, time: Days, phase: Phase, r: Reserved, event: E) {
+        self.insert(Entry {
+            key: order_key(time, phase, r.seq),
+            track: r.track,
+            generation: r.generation,
+            event,
+        });
     }
 
     /// Cancels every event currently scheduled on `track`; later schedules are unaffected.
@@ -271,6 +329,31 @@ mod tests {
             seen += 1;
         }
         assert_eq!(seen, times.len());
+    }
+
+    #[test]
+    fn a_reserved_event_keeps_its_place_and_its_cancellation() {
+        let mut q = EventQueue::new();
+        q.schedule(d(2.0), Phase::Care, Track::Care, "a");
+        let r = q.reserve(Track::Care);
+        q.schedule(d(2.0), Phase::Care, Track::Care, "c");
+        q.schedule(d(2.0), Phase::Death, Track::Fixed, "death");
+        // "a" and the death come before the reserved event; "c" after it.
+        assert!(!q.would_pop_next(d(2.0), Phase::Care, r));
+        q.schedule_reserved(d(2.0), Phase::Care, r, "b");
+        assert_eq!(drain(&mut q), ["death", "a", "b", "c"]);
+
+        let r = q.reserve(Track::Care);
+        q.schedule(d(5.0), Phase::Care, Track::Care, "later");
+        q.schedule(d(1.0), Phase::Care, Track::Care, "stale");
+        q.cancel(Track::Care);
+        assert!(!q.is_live(r));
+        q.schedule(d(3.0), Phase::Care, Track::Care, "fresh");
+        let r = q.reserve(Track::Care);
+        // The cancelled entries in front are dropped; "fresh" at 3 comes after an event at 2.
+        assert!(q.would_pop_next(d(2.0), Phase::Care, r));
+        assert!(!q.would_pop_next(d(3.5), Phase::Care, r));
+        assert_eq!(drain(&mut q), ["fresh"]);
     }
 
     #[test]
