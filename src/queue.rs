@@ -20,6 +20,14 @@
 //! stamped with an older generation are dropped when they reach the top of the heap. No search,
 //! no hash map. Typical use: a response cancels the pending disease death, a relapse cancels the
 //! pending transplant and the remaining treatment cycles.
+//!
+//! # Reservation
+//!
+//! An event that will most likely be the next to pop (a start of line at the current instant)
+//! can take its place in the order and its cancellation stamp now ([`EventQueue::reserve`]) and
+//! be handled directly if it would indeed pop next ([`EventQueue::would_pop_next`]), or be
+//! scheduled in that place otherwise. Either way the order of events is the same as if it had
+//! been scheduled when reserved.
 
 use crate::time::Days;
 
