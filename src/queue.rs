@@ -17,8 +17,8 @@
 //! # Cancellation
 //!
 //! Each event belongs to a [`Track`]. Cancelling a track bumps its generation in O(1); entries
-//! stamped with an older generation are dropped when they reach the top of the heap. No search,
-//! no hash map. Typical use: a response cancels the pending disease death, a relapse cancels the
+//! stamped with an older generation are dropped when they reach the front of the queue. No
+//! search, no hash map. Typical use: a response cancels the pending disease death, a relapse cancels the
 //! pending transplant and the remaining treatment cycles.
 //!
 //! # Reservation
@@ -160,14 +160,8 @@ impl<E: Copy> EventQueue<E> {
     /// Schedules `event` at `time` on `track`.
     #[inline(always)]
     pub fn schedule(&mut self, time: Days, phase: Phase, track: Track, event: E) {
-        let seq = self.seq;
-        self.seq += 1;
-        self.insert(Entry {
-            key: order_key(time, phase, seq),
-            track,
-            generation: self.generations[track as usize],
-            event,
-        });
+        let r = self.reserve(track);
+        self.schedule_reserved(time, phase, r, event);
     }
 
     #[inline(always)]
@@ -190,7 +184,7 @@ impl<E: Copy> EventQueue<E> {
     /// give an event on `track` now, for [`EventQueue::schedule_reserved`] later: the event
     /// then keeps its place among same-time events and is cancelled by a cancel in between,
     /// exactly as if it had been scheduled now.
-    #[inline]
+    #[inline(always)]
     pub fn reserve(&mut self, track: Track) -> Reserved {
         let seq = self.seq;
         self.seq += 1;
@@ -204,21 +198,35 @@ impl<E: Copy> EventQueue<E> {
     /// Whether an event reserved as `r` would still be live (its track not cancelled since).
     #[inline]
     pub fn is_live(&self, r: Reserved) -> bool {
-        r.generation == self.generations[r.track as usize]
+        self.stamp_is_current(r.track, r.generation)
+    }
+
+    /// Whether `generation` is still the current stamp of `track`.
+    #[inline]
+    fn stamp_is_current(&self, track: Track, generation: u32) -> bool {
+        generation == self.generations[track as usize]
+    }
+
+    /// Drops the cancelled entries at the front (the end of `pending`); then the front entry,
+    /// if any, is live.
+    #[inline]
+    fn drop_cancelled_front(&mut self) {
+        while let Some(e) = self.pending.last() {
+            if self.stamp_is_current(e.track, e.generation) {
+                return;
+            }
+            self.pending.pop();
+        }
     }
 
     /// Whether an event at `time` in `phase`, reserved as `r`, would be the next to pop: every
     /// live pending event comes after it. Drops cancelled entries from the front on the way.
     #[inline]
     pub fn would_pop_next(&mut self, time: Days, phase: Phase, r: Reserved) -> bool {
-        let key = order_key(time, phase, r.seq);
-        while let Some(e) = self.pending.last() {
-            if e.generation == self.generations[e.track as usize] {
-                return e.key > key;
-            }
-            self.pending.pop();
-        }
-        true
+        self.drop_cancelled_front();
+        self.pending
+            .last()
+            .is_none_or(|e| e.key > order_key(time, phase, r.seq))
     }
 
     /// Schedules `event` at `time` with the place and stamp reserved as `r`.
@@ -240,17 +248,13 @@ impl<E: Copy> EventQueue<E> {
     /// The next live event, skipping cancelled ones.
     #[inline]
     pub fn pop(&mut self) -> Option<Scheduled<E>> {
-        while let Some(entry) = self.pending.pop() {
-            if entry.generation == self.generations[entry.track as usize] {
-                return Some(Scheduled {
-                    time: key_time((entry.key >> 64) as u64),
-                    phase: Phase::from_key((entry.key >> 56) as u8),
-                    seq: entry.key as u64 & ((1 << 56) - 1),
-                    event: entry.event,
-                });
-            }
-        }
-        None
+        self.drop_cancelled_front();
+        self.pending.pop().map(|entry| Scheduled {
+            time: key_time((entry.key >> 64) as u64),
+            phase: Phase::from_key((entry.key >> 56) as u8),
+            seq: entry.key as u64 & ((1 << 56) - 1),
+            event: entry.event,
+        })
     }
 
     /// Number of stored entries, cancelled ones included.
