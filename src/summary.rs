@@ -169,12 +169,17 @@ impl SurvivalHist {
     pub fn add(&mut self, t: Days, event: bool) {
         self.n += 1;
         if event {
-            let t = t.get();
-            let d = self.by_day.len();
+            let i = self.day_bin(t);
+            self.by_day[i] += 1;
             let m = self.by_month.len();
-            self.by_day[bin(t, 1.0, d)] += 1;
-            self.by_month[bin(t, DAYS_PER_MONTH, m)] += 1;
+            self.by_month[bin(t.get(), DAYS_PER_MONTH, m)] += 1;
         }
+    }
+
+    /// The `by_day` bin of an event at `t`.
+    #[inline]
+    fn day_bin(&self, t: Days) -> usize {
+        bin(t.get(), 1.0, self.by_day.len())
     }
 
     /// Starts fetching the day bin that [`SurvivalHist::add`] will increment for `t`: the
@@ -182,7 +187,7 @@ impl SurvivalHist {
     #[inline]
     pub fn prefetch(&self, t: Days, event: bool) {
         if event {
-            prefetch(&self.by_day[bin(t.get(), 1.0, self.by_day.len())]);
+            prefetch(&self.by_day[self.day_bin(t)]);
         }
     }
 
