@@ -195,7 +195,7 @@ fn nice_variant_inherits_the_pathway_and_changes_the_economics() {
     let nice_path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adult_rr_ball_nice.toml");
     let nice = scenario::load(&nice_path).unwrap();
-    assert_eq!(nice.sources.len(), 2, "the variant and its base");
+    assert_eq!(nice.sources().len(), 2, "the variant and its base");
     let (b, n) = (&base.model, &nice.model);
     assert_eq!(b.strategies.len(), n.strategies.len());
     assert_eq!(b.population.prior_hct, n.population.prior_hct);

@@ -31,15 +31,19 @@ use std::path::{Path, PathBuf};
 pub struct Scenario {
     /// The compiled model.
     pub model: Model,
-    /// The files read, the scenario first, then what it extends, with their text.
-    pub sources: Vec<(PathBuf, String)>,
     /// The merged TOML document (for re-compiling with other parameter values).
     table: toml::Table,
-    /// The chain of files, for locating errors.
+    /// The files read, the scenario first, then what it extends: their text, and the
+    /// locations of their fields for errors.
     chain: Vec<Source>,
 }
 
 impl Scenario {
+    /// The files read, the scenario first, then what it extends.
+    pub fn sources(&self) -> &[Source] {
+        &self.chain
+    }
+
     /// The scenario compiled with some values replaced: `(field path, value)` pairs such as
     /// `("therapies.cd19_car_t.manufacturing_failure", 0.1)`, or a split table. Used for
     /// sensitivity analysis; every value goes through the same validation as the file.
@@ -84,8 +88,8 @@ impl Scenario {
     /// SHA-256 over the bytes of every file read, in order: identifies the inputs of a run.
     pub fn sha256(&self) -> String {
         let mut bytes = Vec::new();
-        for (_, text) in &self.sources {
-            bytes.extend_from_slice(text.as_bytes());
+        for source in &self.chain {
+            bytes.extend_from_slice(source.text.as_bytes());
         }
         crate::output::sha256_hex(&bytes)
     }
@@ -193,10 +197,6 @@ pub fn load(path: &Path) -> Result<Scenario, Error> {
     let model = build(&chain, merged.clone())?;
     let scenario = Scenario {
         model,
-        sources: chain
-            .iter()
-            .map(|s| (s.path.clone(), s.text.clone()))
-            .collect(),
         table: merged,
         chain,
     };
