@@ -1,4 +1,10 @@
-//! The command line: `allseq run` and `allseq trace`.
+//! The command line: `allseq run`, `trace`, `validate`, `psa`, `merge`, `dsa` and
+//! `slurm-script`.
+//!
+//! The doc comments on the argument structs are clap's `--help` text, written for a terminal
+//! (`[default: ...]`, `<scenario file stem>`), not for rustdoc: its link and HTML lints are off
+//! here.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 use crate::error::{Error, Result};
 use crate::output::{

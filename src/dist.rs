@@ -20,19 +20,19 @@ use statrs::distribution::{ContinuousCDF, Gamma, Normal};
 pub enum TimeDist {
     /// Always the same time.
     Fixed {
-        /// The time [days].
+        /// The time \[days\].
         days: f64,
     },
     /// Exponential: `S(t) = exp(-t / mean)`.
     Exponential {
-        /// Mean [days].
+        /// Mean \[days\].
         mean: f64,
     },
     /// Weibull: `S(t) = exp(-(t / scale)^shape)`.
     Weibull {
         /// Shape k (> 1: rising hazard).
         shape: f64,
-        /// Scale λ [days].
+        /// Scale λ \[days\].
         scale: f64,
     },
     /// Log-normal: `S(t) = 1 - Φ((ln t - ln median) / sigma)`.
@@ -46,7 +46,7 @@ pub enum TimeDist {
     Gamma {
         /// Shape.
         shape: f64,
-        /// Scale [days].
+        /// Scale \[days\].
         scale: f64,
         /// Precomputed statrs distribution, for its quantile.
         dist: Gamma,

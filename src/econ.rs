@@ -52,7 +52,7 @@ pub fn discounted_duration(rho: f64, a: f64, b: f64) -> f64 {
 /// survival), precomputed when the state is entered.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct State {
-    /// End of each stretch [days]; the last is infinite.
+    /// End of each stretch \[days\]; the last is infinite.
     ends: [f64; 3],
     /// Health of each stretch.
     healths: [Health; 3],
@@ -114,7 +114,7 @@ impl Factors {
 pub struct Ledger<'a> {
     e: &'a Economics,
     state: State,
-    /// Integrated up to here [days].
+    /// Integrated up to here \[days\].
     since: f64,
     /// Discount factors at `since`.
     at_since: Factors,
@@ -122,7 +122,7 @@ pub struct Ledger<'a> {
     /// change of state at the same instant share one computation.
     memo: (f64, Factors),
     acc: Accounts,
-    /// Open episodes: (end [days], disutility).
+    /// Open episodes: (end \[days\], disutility).
     episodes: [(f64, f64); EPISODES],
     open: usize,
 }
@@ -142,7 +142,7 @@ impl<'a> Ledger<'a> {
         }
     }
 
-    /// Discount factors at `t` [days].
+    /// Discount factors at `t` \[days\].
     #[inline]
     fn factors(&mut self, t: f64) -> Factors {
         if t == self.since {
@@ -173,7 +173,7 @@ impl<'a> Ledger<'a> {
         }
     }
 
-    /// Integrates the current state from `since` to `to` [days].
+    /// Integrates the current state from `since` to `to` \[days\].
     fn advance(&mut self, to: f64) {
         let mut a = self.since;
         if to <= a {
@@ -209,14 +209,14 @@ impl<'a> Ledger<'a> {
         self.at_since = fa;
     }
 
-    /// The patient enters `health` at `t` [days]; remission and post-transplant states are
+    /// The patient enters `health` at `t` \[days\]; remission and post-transplant states are
     /// anchored at `t`.
     pub fn enter(&mut self, t: f64, health: Health) {
         self.advance(t);
         self.state = State::new(self.e, health, t);
     }
 
-    /// A one-off cost at `t` [days].
+    /// A one-off cost at `t` \[days\].
     pub fn charge(&mut self, t: f64, cost: &Cost) {
         if cost.nonzero == 0 {
             return;
@@ -244,7 +244,7 @@ impl<'a> Ledger<'a> {
         }
     }
 
-    /// Closes the accounts at death or censoring at `end` [days]. Closing again at the same
+    /// Closes the accounts at death or censoring at `end` \[days\]. Closing again at the same
     /// time returns the same accounts.
     pub fn close(&mut self, end: f64) -> Accounts {
         self.advance(end);

@@ -123,7 +123,7 @@ pub enum Event {
         kind: ToxKind,
         /// How bad.
         grade: Grade,
-        /// How long it lasts [days].
+        /// How long it lasts \[days\].
         days: f64,
         /// Caused by the first therapy given (its course, bridge or infusion, or the HCT that
         /// consolidates its remission): what a trial reports as the toxicity of its study arm.

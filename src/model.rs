@@ -96,7 +96,7 @@ impl<const N: usize> Split<N> {
     }
 }
 
-/// Age distribution [years].
+/// Age distribution \[years\].
 #[derive(Debug, Clone)]
 pub enum AgeDist {
     /// Normal truncated to [min, max], sampled by inversion.
@@ -150,7 +150,7 @@ impl Background {
 pub struct Population {
     /// Age at the start.
     pub age: AgeDist,
-    /// Lowest possible age at the start [years].
+    /// Lowest possible age at the start \[years\].
     pub min_age: f64,
     /// Burden at the start.
     pub burden: Split<4>,
@@ -182,7 +182,7 @@ pub struct Population {
     pub relapse_extramedullary: f64,
     /// Background mortality.
     pub background: Background,
-    /// Age by which everyone has died [years].
+    /// Age by which everyone has died \[years\].
     pub max_age: f64,
 }
 
@@ -202,7 +202,7 @@ pub enum Target {
 pub struct RateCtx {
     /// Current marrow burden.
     pub burden: Burden,
-    /// Current age [years].
+    /// Current age \[years\].
     pub age: f64,
     /// Current salvage line (1, 2, 3 = third or later).
     pub line: u8,
@@ -221,7 +221,7 @@ pub enum Rate {
     ByBurden(ByBurden),
     /// `below` under `cut` years of age, `at_or_above` from it.
     ByAge {
-        /// Threshold [years].
+        /// Threshold \[years\].
         cut: f64,
         /// Under the threshold.
         below: f64,
@@ -363,9 +363,9 @@ pub struct Toxicity {
     pub grade3plus: Rate,
     /// P(fatal).
     pub fatal: Rate,
-    /// Onset after the start [days].
+    /// Onset after the start \[days\].
     pub onset_days: f64,
-    /// Duration [days].
+    /// Duration \[days\].
     pub duration_days: f64,
 }
 
@@ -395,9 +395,9 @@ pub struct HctSos {
     pub prior_hct_odds_ratio: f64,
     /// P(fatal | SOS).
     pub fatal: f64,
-    /// Onset after transplant [days].
+    /// Onset after transplant \[days\].
     pub onset_days: f64,
-    /// Duration [days].
+    /// Duration \[days\].
     pub duration_days: f64,
 }
 
@@ -417,7 +417,7 @@ pub enum CourseClass {
 pub struct Course {
     /// Class.
     pub class: CourseClass,
-    /// Cycle length [days].
+    /// Cycle length \[days\].
     pub cycle_days: f64,
     /// Induction cycles (>= 1).
     pub induction_cycles: u32,
@@ -450,7 +450,7 @@ pub struct Course {
 /// The CAR-T pipeline.
 #[derive(Debug, Clone)]
 pub struct CarT {
-    /// Decision to apheresis [days].
+    /// Decision to apheresis \[days\].
     pub apheresis_days: f64,
     /// P(enough T cells collected).
     pub apheresis_success: f64,
@@ -462,9 +462,9 @@ pub struct CarT {
     pub waiting_dropout: TimeDist,
     /// P(death | dropout).
     pub dropout_death_fraction: f64,
-    /// Product ready to infusion [days].
+    /// Product ready to infusion \[days\].
     pub lymphodepletion_days: f64,
-    /// Infusion to assessment [days].
+    /// Infusion to assessment \[days\].
     pub assessment_days: f64,
     /// P(response).
     pub response: Rate,
@@ -489,9 +489,9 @@ pub struct CarT {
 pub struct Gvhd {
     /// Probability.
     pub probability: f64,
-    /// Onset after transplant [days].
+    /// Onset after transplant \[days\].
     pub onset_days: f64,
-    /// Duration [days].
+    /// Duration \[days\].
     pub duration_days: f64,
 }
 
@@ -551,9 +551,9 @@ pub struct Therapy {
     pub name: String,
     /// Antigen needed.
     pub target: Target,
-    /// Eligible ages [years], inclusive.
+    /// Eligible ages \[years\], inclusive.
     pub min_age: f64,
-    /// Eligible ages [years], inclusive (fitness).
+    /// Eligible ages \[years\], inclusive (fitness).
     pub max_age: f64,
     /// Label age limit, waived with trial access.
     pub label_max_age: f64,
@@ -589,9 +589,9 @@ pub struct Condition {
     pub cd19_positive: Option<bool>,
     /// Required CD22 status (true = high or partial).
     pub cd22_positive: Option<bool>,
-    /// Age window [years].
+    /// Age window \[years\].
     pub min_age: Option<f64>,
-    /// Age window [years].
+    /// Age window \[years\].
     pub max_age: Option<f64>,
     /// Required CNS status.
     pub cns: Option<bool>,
@@ -767,7 +767,7 @@ pub struct Economics {
     pub wtp: Vec<u64>,
     /// Utility by [`Health`].
     pub utilities: [f64; 5],
-    /// Remission length after which a patient is a long-term survivor [days].
+    /// Remission length after which a patient is a long-term survivor \[days\].
     pub long_term_after_days: f64,
     /// Cost per day by [`Health`].
     pub daily_costs: [Cost; 5],
@@ -963,7 +963,7 @@ impl Model {
             .collect()
     }
 
-    /// The longest a patient can be followed [days]: the horizon, or until everyone has
+    /// The longest a patient can be followed \[days\]: the horizon, or until everyone has
     /// reached the maximum age.
     pub fn max_follow_up_days(&self) -> f64 {
         let lifetime =

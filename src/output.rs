@@ -146,7 +146,7 @@ pub struct Manifest {
     pub started: String,
     /// End time, RFC 3339 UTC.
     pub finished: String,
-    /// Peak resident memory of the process [KiB] (Linux `VmHWM`; absent elsewhere).
+    /// Peak resident memory of the process \[KiB\] (Linux `VmHWM`; absent elsewhere).
     pub peak_memory_kib: Option<u64>,
     /// Currency, price year and discounting of the costs and QALYs; absent without economics.
     pub economics: Option<ManifestEconomics>,

@@ -8,7 +8,7 @@ use crate::rng::{Stream, bernoulli, uniform};
 /// shared by every strategy (common random numbers).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Attributes {
-    /// Age at time 0 [years].
+    /// Age at time 0 \[years\].
     pub age: f64,
     /// Marrow burden at time 0.
     pub burden: Burden,

@@ -241,7 +241,7 @@ impl SurvivalHist {
         s_k + (day - k as f64).clamp(0.0, 1.0) * (s_next - s_k)
     }
 
-    /// Median time [days], linearly interpolated within the day where S crosses 0.5; `None`
+    /// Median time \[days\], linearly interpolated within the day where S crosses 0.5; `None`
     /// if S stays above 0.5 over the follow-up.
     pub fn median_days(&self) -> Option<f64> {
         let n = self.n.max(1) as f64;

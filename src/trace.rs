@@ -16,7 +16,7 @@ pub struct TraceRow {
     pub patient: u64,
     /// Strategy name.
     pub strategy: String,
-    /// Time [days].
+    /// Time \[days\].
     pub day: f64,
     /// `event`, `note` or `outcome`.
     pub kind: &'static str,

@@ -84,9 +84,9 @@ pub enum Metric {
     CarTInfusedFraction,
     /// Manufacturing failures among CAR-T intentions.
     ManufacturingFailureRate,
-    /// Median overall survival [months].
+    /// Median overall survival \[months\].
     MedianOsMonths,
-    /// Median event-free survival [months].
+    /// Median event-free survival \[months\].
     MedianEfsMonths,
     /// Overall survival at a month.
     OsAtMonths(usize),
@@ -94,7 +94,7 @@ pub enum Metric {
     EfsAtMonths(usize),
     /// Relapse-free survival of responders at a month after the response.
     RfsAtMonths(usize),
-    /// Median relapse-free survival of responders from the response [months] (duration of
+    /// Median relapse-free survival of responders from the response \[months\] (duration of
     /// remission).
     MedianRfsMonths,
     /// Patients with an HCT.
@@ -296,7 +296,7 @@ fn landmark(h: &SurvivalHist, n: u64, month: usize) -> Estimate {
         .map(|s| (s, Some((s * (1.0 - s) / n as f64).sqrt())))
 }
 
-/// Median [days] with its standard error `sqrt(1/4n) / f(median)`, the density estimated from
+/// Median \[days\] with its standard error `sqrt(1/4n) / f(median)`, the density estimated from
 /// the survival curve over ±15 days.
 fn median(h: &SurvivalHist, n: u64) -> Estimate {
     let m = h.median_days()?;

@@ -137,7 +137,7 @@ pub struct PsaManifest {
     pub started: String,
     /// End time, RFC 3339 UTC.
     pub finished: String,
-    /// Peak resident memory [KiB].
+    /// Peak resident memory \[KiB\].
     pub peak_memory_kib: Option<u64>,
 }
 

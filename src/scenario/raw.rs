@@ -206,13 +206,13 @@ tagged_enum!(AgeSpec, tag = "dist", what = "age distribution", {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NormalAgeSpec {
-    /// Mean before truncation [years].
+    /// Mean before truncation \[years\].
     pub mean: f64,
-    /// SD before truncation [years].
+    /// SD before truncation \[years\].
     pub sd: f64,
-    /// Lowest age [years].
+    /// Lowest age \[years\].
     pub min: f64,
-    /// Highest age [years].
+    /// Highest age \[years\].
     pub max: f64,
 }
 
@@ -220,9 +220,9 @@ pub struct NormalAgeSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UniformAgeSpec {
-    /// Lowest age [years].
+    /// Lowest age \[years\].
     pub min: f64,
-    /// Highest age [years].
+    /// Highest age \[years\].
     pub max: f64,
 }
 
@@ -230,7 +230,7 @@ pub struct UniformAgeSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FixedAgeSpec {
-    /// Age [years].
+    /// Age \[years\].
     pub value: f64,
 }
 
@@ -290,7 +290,7 @@ tagged_enum!(BackgroundSpec, tag = "model", what = "background mortality model",
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LifeTableSpec {
-    /// Age of the first entry [years].
+    /// Age of the first entry \[years\].
     pub start_age: f64,
     /// q(x) for x = start_age, start_age + 1, ...; the last entry holds for older ages.
     pub annual_death_probability: Vec<f64>,
@@ -314,7 +314,7 @@ pub struct GompertzSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationSpec {
-    /// Age at the start [years].
+    /// Age at the start \[years\].
     pub age: AgeSpec,
     /// Marrow burden split at the start.
     pub burden: ByBurdenSpec,
@@ -433,7 +433,7 @@ impl<'de> Deserialize<'de> for RateSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ByAgeSpec {
-    /// Age threshold [years].
+    /// Age threshold \[years\].
     pub age_cut: f64,
     /// Probability below the threshold.
     pub below: f64,
@@ -576,13 +576,13 @@ tagged_enum!(TherapySpec, tag = "kind", what = "therapy kind", {
 pub struct CourseSpec {
     /// Antigen the therapy needs.
     pub target: TargetSpec,
-    /// Youngest eligible age [years]; absent: no lower limit.
+    /// Youngest eligible age \[years\]; absent: no lower limit.
     pub min_age: Option<f64>,
-    /// Oldest eligible age [years]; absent: no upper limit.
+    /// Oldest eligible age \[years\]; absent: no upper limit.
     pub max_age: Option<f64>,
     /// Most courses a patient may receive.
     pub max_courses: u32,
-    /// Length of a cycle [days].
+    /// Length of a cycle \[days\].
     pub cycle_days: f64,
     /// Most induction cycles before a non-responder stops.
     pub induction_cycles: u32,
@@ -618,11 +618,11 @@ pub struct CourseSpec {
 pub struct CarTSpec {
     /// Antigen the product targets.
     pub target: TargetSpec,
-    /// Youngest eligible age [years]; absent: no lower limit.
+    /// Youngest eligible age \[years\]; absent: no lower limit.
     pub min_age: Option<f64>,
-    /// Oldest age fit for the product [years]; absent: no upper limit.
+    /// Oldest age fit for the product \[years\]; absent: no upper limit.
     pub max_age: Option<f64>,
-    /// Oldest age on the product's label [years], waived when the scenario has
+    /// Oldest age on the product's label \[years\], waived when the scenario has
     /// `trial_access = true`; absent: no label age limit.
     pub label_max_age: Option<f64>,
     /// Most infusions a patient may receive.
@@ -677,7 +677,7 @@ pub struct GvhdSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HctSpec {
-    /// Oldest eligible age [years].
+    /// Oldest eligible age \[years\].
     pub max_age: f64,
     /// Most allogeneic transplants in a lifetime (a prior HCT counts).
     pub max_transplants: u32,
@@ -816,9 +816,9 @@ pub struct ConditionSpec {
     pub cd19: Option<StatusSpec>,
     /// CD22 status.
     pub cd22: Option<StatusSpec>,
-    /// Youngest age [years].
+    /// Youngest age \[years\].
     pub min_age: Option<f64>,
-    /// Oldest age [years].
+    /// Oldest age \[years\].
     pub max_age: Option<f64>,
     /// CNS disease.
     pub cns: Option<bool>,
