@@ -18,6 +18,11 @@
 //! | Gompertz background deaths (`exp`, 2 `ln`; once per patient) | 0.250 |
 //! | truncated-normal ages (inverse normal CDF) | 0.250 |
 //!
+//! The stream counts are the streams a trajectory uses. Since the engine seeds and restarts the
+//! streams of every process its model may draw from eagerly (see `allseq::rng::Streams`),
+//! `draw_mix` reports 7.000 seeded and 35.000 restarted; the floor keeps the counts of streams
+//! used, so that what eagerness costs counts against the engine, not the floor.
+//!
 //! `cargo bench --bench floor` reports trajectories per second; `cargo bench --bench throughput`
 //! the engine's. A test-free check that the mix is current: re-run `draw_mix` after changing the
 //! pathway and update the table and the constants below.

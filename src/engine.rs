@@ -365,7 +365,7 @@ impl Workspace {
     pub fn new(model: &Model) -> Workspace {
         Workspace {
             queue: EventQueue::new(),
-            streams: Streams::new(model.process_keys()),
+            streams: Streams::new(model.process_keys(), &model.drawn_slots()),
             background: None,
         }
     }

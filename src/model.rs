@@ -963,6 +963,56 @@ impl Model {
             .collect()
     }
 
+    /// The slots of the processes that the strategies' therapies may draw from, by kind (plus
+    /// the patient-level ones): seeded for each patient up front ([`crate::rng::Streams`]). A
+    /// matter of speed only: a draw from any other slot is still correct.
+    pub fn drawn_slots(&self) -> Vec<usize> {
+        let mut used: TherapySet = 0;
+        for s in &self.strategies {
+            for line in &s.lines {
+                for c in line.candidates.iter().chain(&line.bridge) {
+                    used |= 1 << c.therapy;
+                }
+            }
+            if let Some(c) = &s.consolidation {
+                used |= 1 << c.hct;
+            }
+            used |= 1 << s.supportive;
+        }
+        let mut processes = vec![Process::Attributes, Process::Background, Process::Disease];
+        for (t, th) in self.therapies.iter().enumerate() {
+            if used & (1 << t) == 0 {
+                continue;
+            }
+            match &th.kind {
+                TherapyKind::Course(_) => processes.extend([
+                    Process::Response(t),
+                    Process::Mrd(t),
+                    Process::Relapse(t),
+                    Process::Toxicity(t),
+                ]),
+                TherapyKind::CarT(_) => processes.extend([
+                    Process::Response(t),
+                    Process::Mrd(t),
+                    Process::Relapse(t),
+                    Process::Manufacturing(t),
+                    Process::Waiting(t),
+                    Process::Toxicity(t),
+                ]),
+                TherapyKind::Hct(_) => processes.extend([
+                    Process::Transplant(t),
+                    Process::Toxicity(t),
+                    Process::Relapse(t),
+                ]),
+                TherapyKind::Supportive(_) => processes.push(Process::Survival(t)),
+            }
+            if th.escape().is_some() {
+                processes.push(Process::Escape(t));
+            }
+        }
+        processes.into_iter().map(Process::slot).collect()
+    }
+
     /// The longest a patient can be followed \[days\]: the horizon, or until everyone has
     /// reached the maximum age.
     pub fn max_follow_up_days(&self) -> f64 {
