@@ -392,6 +392,13 @@ impl Workspace {
         days
     }
 
+    /// How many streams were seeded on the streams' lazy path: zero unless
+    /// [`Model::drawn_slots`] misses a process the engine draws from (results stay correct,
+    /// only slower; see [`crate::rng::Streams`]).
+    pub fn lazy_stream_seeds(&self) -> u64 {
+        self.streams.lazy_seeds()
+    }
+
     /// Draws the attributes of `patient` in `run`.
     pub fn attributes(&mut self, model: &Model, run: RunKey, patient: u64) -> Attributes {
         self.streams.reset(run, patient);

@@ -984,21 +984,19 @@ impl Model {
             if used & (1 << t) == 0 {
                 continue;
             }
+            // What every line of therapy draws: response, MRD, relapse and toxicity.
+            let line = [
+                Process::Response(t),
+                Process::Mrd(t),
+                Process::Relapse(t),
+                Process::Toxicity(t),
+            ];
             match &th.kind {
-                TherapyKind::Course(_) => processes.extend([
-                    Process::Response(t),
-                    Process::Mrd(t),
-                    Process::Relapse(t),
-                    Process::Toxicity(t),
-                ]),
-                TherapyKind::CarT(_) => processes.extend([
-                    Process::Response(t),
-                    Process::Mrd(t),
-                    Process::Relapse(t),
-                    Process::Manufacturing(t),
-                    Process::Waiting(t),
-                    Process::Toxicity(t),
-                ]),
+                TherapyKind::Course(_) => processes.extend(line),
+                TherapyKind::CarT(_) => {
+                    processes.extend(line);
+                    processes.extend([Process::Manufacturing(t), Process::Waiting(t)]);
+                }
                 TherapyKind::Hct(_) => processes.extend([
                     Process::Transplant(t),
                     Process::Toxicity(t),

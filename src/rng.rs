@@ -165,6 +165,8 @@ pub struct Streams {
     epoch: u32,
     run: RunKey,
     patient: u64,
+    /// Streams seeded on the lazy path so far (zero when the model declares what it draws).
+    lazy_seeds: u64,
 }
 
 impl Streams {
@@ -201,7 +203,14 @@ impl Streams {
             epoch: 0,
             run: RunKey::new(0),
             patient: 0,
+            lazy_seeds: 0,
         }
+    }
+
+    /// How many streams were seeded on the lazy path (from slots the model did not declare in
+    /// [`crate::model::Model::drawn_slots`]): zero unless the declaration misses a process.
+    pub fn lazy_seeds(&self) -> u64 {
+        self.lazy_seeds
     }
 
     /// Starts over for `patient` of `run`: every stream restarts from its first draw.
@@ -252,6 +261,7 @@ impl Streams {
                 crate::stats::count(crate::stats::Kind::Seed);
                 self.initial[i] = stream_premixed(self.patient_key, self.keys[i]);
                 self.seeded_for[i] = self.patient_epoch;
+                self.lazy_seeds += 1;
             }
             crate::stats::count(crate::stats::Kind::Restart);
             self.current[i].clone_from(&self.initial[i]);
@@ -333,6 +343,11 @@ mod tests {
                 assert_eq!(first, stream(RunKey::new(3), patient, keys[k]).next_u64());
             }
         }
+        assert_eq!(
+            s.lazy_seeds(),
+            3,
+            "the lazy slot is seeded once per change of patient"
+        );
         s.reset(RunKey::new(3), 7);
         let other = [s.get(0).next_u64(), s.get(1).next_u64()];
         s.reset(RunKey::new(3), 5);

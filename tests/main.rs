@@ -2,7 +2,8 @@
 //!
 //! - `cli`: the binary's behaviour on good and bad input (exit codes, messages, no partial output).
 //! - `closed_forms`: the engine against closed forms (survival, competing risks, medians, cure).
-//! - `determinism`: byte-identical outputs across threads and chunk sizes; common random numbers.
+//! - `determinism`: byte-identical outputs across threads and chunk sizes; common random numbers;
+//!   every draw of the shipped scenarios from a stream their model declares.
 //! - `distributions`: the samplers against exact distributions (KS, chi-square, pinned draws).
 //! - `engine`: whole-engine results against closed forms.
 //! - `econ`: costs, QALYs and discounting against closed forms; the incremental analysis.
