@@ -211,12 +211,20 @@ impl<'a> Ledger<'a> {
 
     /// The patient enters `health` at `t` \[days\]; remission and post-transplant states are
     /// anchored at `t`.
+    ///
+    /// `enter`, `charge` and `episode` are always inlined into the engine: as calls they made
+    /// the engine spill its floating-point registers around each of them (the calling
+    /// convention saves none), and inlining them took 2.7% of the instructions and 1.8% of the
+    /// time (10 interleaved pairs). `advance`, with its loop, stays a call: inlined, it made the
+    /// engine 3% slower.
+    #[inline(always)]
     pub fn enter(&mut self, t: f64, health: Health) {
         self.advance(t);
         self.state = State::new(self.e, health, t);
     }
 
     /// A one-off cost at `t` \[days\].
+    #[inline(always)]
     pub fn charge(&mut self, t: f64, cost: &Cost) {
         if cost.nonzero == 0 {
             return;
@@ -230,6 +238,7 @@ impl<'a> Ledger<'a> {
     }
 
     /// A utility decrement `d` from `t` for `days` days.
+    #[inline(always)]
     pub fn episode(&mut self, t: f64, days: f64, d: f64) {
         if d == 0.0 || days <= 0.0 {
             return;
