@@ -44,14 +44,20 @@ thread_local! {
 /// Counts one draw of `kind` (no-op without the `draw-stats` feature).
 #[inline(always)]
 pub fn count(kind: Kind) {
+    count_n(kind, 1);
+}
+
+/// Counts `n` draws of `kind` (no-op without the `draw-stats` feature).
+#[inline(always)]
+pub fn count_n(kind: Kind, n: usize) {
     #[cfg(feature = "draw-stats")]
     COUNTS.with(|c| {
         let mut v = c.get();
-        v[kind as usize] += 1;
+        v[kind as usize] += n as u64;
         c.set(v);
     });
     #[cfg(not(feature = "draw-stats"))]
-    let _ = kind;
+    let _ = (kind, n);
 }
 
 /// The counts of this thread so far, and resets them (always zero without the feature).
