@@ -3,7 +3,8 @@
 //! Each chunk simulates its patients under every strategy (the same patients, the same
 //! attributes, the same streams) and adds the outcomes to integer aggregates. Partial
 //! aggregates are merged exactly ([`crate::summary`]), so the result depends on neither the
-//! number of threads nor the chunk size, and memory does not grow with the number of patients.
+//! number of threads nor the chunk size. Each worker thread keeps one accumulator, so memory
+//! grows with the number of threads, not with the number of patients.
 
 use crate::engine::{Outcome, Workspace, simulate_into};
 use crate::error::{Error, Result};
@@ -12,6 +13,7 @@ use crate::rng::RunKey;
 use crate::summary::RunAgg;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
+use std::sync::{Mutex, PoisonError};
 
 /// Default number of patients per chunk: large enough to amortise scheduling, small enough to
 /// balance load and update the progress bar often.
@@ -102,6 +104,9 @@ pub fn pool(threads: usize) -> Result<rayon::ThreadPool> {
         })
 }
 
+/// One worker thread's accumulator and workspace, made when it takes its first chunk.
+type Slot<A> = Mutex<Option<Box<(A, Workspace)>>>;
+
 /// Runs the cohort into accumulators made by `empty`.
 ///
 /// # Errors
@@ -115,23 +120,36 @@ pub fn run_with<A: Accumulate>(
     let chunk = opts.chunk_size.max(1);
     let n_chunks = opts.patients.div_ceil(chunk);
     let run = RunKey::new(opts.seed);
-    let agg = pool.install(|| {
-        (0..n_chunks)
-            .into_par_iter()
-            .fold(
-                || (empty(), Workspace::new(model)),
-                |(mut agg, mut ws), c| {
-                    let first = c * chunk;
-                    let count = chunk.min(opts.patients - first);
-                    simulate_range(model, run, first, count, &mut ws, &mut agg);
-                    if let Some(pb) = &opts.progress {
-                        pb.inc(count);
-                    }
-                    (agg, ws)
-                },
-            )
-            .map(|(agg, _)| agg)
-            .reduce(&empty, A::merge)
+    // One accumulator and workspace per worker thread, made when the thread takes its first
+    // chunk. A `fold` would make one per piece rayon splits the range into, and hold the
+    // finished ones until their siblings finish: measured on 16 threads, 204-216 MiB for 10^6
+    // patients and 400-470 MiB for 10^7. Slots bound the memory by the number of threads. The
+    // merge is exact, so which thread took which chunk does not change the result. Boxed, so
+    // that one worker's hot state does not share a cache line with its neighbour's (kept
+    // inline, two threads ran about 5% slower in two sets of 6 interleaved pairs).
+    let slots: Vec<Slot<A>> = (0..pool.current_num_threads())
+        .map(|_| Mutex::new(None))
+        .collect();
+    pool.install(|| {
+        (0..n_chunks).into_par_iter().for_each(|c| {
+            // Always `Some` on the pool's own workers; slot 0 would still be correct, only
+            // shared.
+            let worker = rayon::current_thread_index().unwrap_or(0);
+            let mut slot = slots[worker].lock().unwrap_or_else(PoisonError::into_inner);
+            let (agg, ws) =
+                &mut **slot.get_or_insert_with(|| Box::new((empty(), Workspace::new(model))));
+            let first = c * chunk;
+            let count = chunk.min(opts.patients - first);
+            simulate_range(model, run, first, count, ws, agg);
+            if let Some(pb) = &opts.progress {
+                pb.inc(count);
+            }
+        });
     });
+    let agg = slots
+        .into_iter()
+        .filter_map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner))
+        .map(|slot| slot.0)
+        .fold(empty(), A::merge);
     Ok(agg)
 }
