@@ -71,8 +71,8 @@ fn identical_outputs_on_1_or_2_threads_and_any_chunk_size() {
 #[test]
 fn peak_memory_does_not_grow_with_patients() {
     // 16 threads and small chunks, on any machine: one accumulator per worker thread, however
-    // rayon splits the chunks. (Accumulators per split piece, as a `fold` makes, took 151 MiB
-    // for 10^5 patients and 321 MiB for 10^6 here.)
+    // rayon splits the chunks. (Accumulators per split piece, as a `fold` makes, took 150-154
+    // MiB for 10^5 patients and 272-322 MiB for 10^6 here.)
     let dir = tempfile::tempdir().unwrap();
     let args = |n| ["--patients", n, "--threads", "16", "--chunk-size", "1000"];
     let small = run_files(&dir.path().join("a"), &args("100000")).2;
