@@ -273,7 +273,8 @@ fn poly(c: &[f64; 8], x: f64) -> f64 {
 /// Statistics 37:477–484, 1988): rational approximations with a relative error near 1e-16,
 /// about as accurate as statrs' `Normal::inverse_cdf` (within 1e-14 of it, and closer to
 /// 20-digit reference values; a test checks both) and about four times faster, which matters
-/// because it runs for every log-normal time and truncated-normal age. `p` = 0 gives −∞ and `p` = 1 gives +∞.
+/// because it runs for every log-normal time and truncated-normal age. `p` = 0 gives −∞ and
+/// `p` = 1 gives +∞.
 // The coefficients are Wichura's, digit for digit as published (more digits than an f64 keeps).
 #[allow(clippy::excessive_precision)]
 pub fn std_normal_quantile(p: f64) -> f64 {

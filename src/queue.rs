@@ -18,8 +18,8 @@
 //!
 //! Each event belongs to a [`Track`]. Cancelling a track bumps its generation in O(1); entries
 //! stamped with an older generation are dropped when they reach the front of the queue. No
-//! search, no hash map. Typical use: a response cancels the pending disease death, a relapse cancels the
-//! pending transplant and the remaining treatment cycles.
+//! search, no hash map. Typical use: a response cancels the pending disease death, a relapse
+//! cancels the pending transplant and the remaining treatment cycles.
 //!
 //! # Reservation
 //!

@@ -173,8 +173,10 @@ fn a_strategys_results_do_not_depend_on_the_other_strategies() {
 fn every_draw_of_the_shipped_scenarios_comes_from_a_declared_stream() {
     // `Model::drawn_slots` lists the streams seeded up front; a stream it misses still gives the
     // right numbers, by a slower lazy path. None of the shipped scenarios may take that path.
-    use allseq::engine::{Workspace, simulate};
+    use allseq::engine::Workspace;
     use allseq::rng::RunKey;
+    use allseq::runner::simulate_range;
+    use allseq::summary::RunAgg;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut files: Vec<_> = std::fs::read_dir(&root)
         .unwrap()
@@ -189,13 +191,8 @@ fn every_draw_of_the_shipped_scenarios_comes_from_a_declared_stream() {
             .unwrap_or_else(|e| panic!("{e}"))
             .model;
         let mut ws = Workspace::new(&model);
-        let run = RunKey::new(model.seed);
-        for patient in 0..3_000 {
-            let attrs = ws.attributes(&model, run, patient);
-            for s in 0..model.strategies.len() {
-                simulate(&model, s, run, patient, &attrs, &mut ws, &mut ());
-            }
-        }
+        let mut agg = RunAgg::new(model.strategies.len(), model.max_follow_up_days());
+        simulate_range(&model, RunKey::new(model.seed), 0, 3_000, &mut ws, &mut agg);
         assert_eq!(ws.lazy_stream_seeds(), 0, "{}", path.display());
     }
 }
