@@ -9,7 +9,7 @@
 pub enum Kind {
     /// A uniform draw (every Bernoulli and every inverse-survival time uses one).
     Uniform = 0,
-    /// A stream seeded from its key (SplitMix64 mixing and Xoshiro seeding).
+    /// A stream seeded from its key (one SplitMix64 hash).
     Seed = 1,
     /// A stream restarted from its saved seeded state (same patient, next strategy).
     Restart = 2,
