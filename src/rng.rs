@@ -12,12 +12,15 @@
 //! passes BigCrush, its period of 2^64 is far beyond any stream's use, and seeding it is one
 //! hash where Xoshiro256++ needs four more to fill its 256-bit state; restarting a patient's
 //! streams for the next strategy copies 8 bytes per stream instead of 32. Measured on the
-//! default adult scenario (one thread, interleaved runs of each binary, 6 then 8 pairs): `psa`
-//! best-time ratios 0.884 and 0.943, mean 0.915 and 0.926; `run` best 0.911 and 0.922, mean
-//! 0.927 and 0.848. So about 8% less time. Distinct streams are distinct points on one 2^64 cycle; two streams of a run
-//! overlap only if their hashed states fall within a few dozen steps of each other, a chance
-//! of about 2 × streams² × draws per stream / 2^64 (1% for 10^8 streams of 10 draws), and
-//! then for a few draws: far below anything a Monte Carlo estimate can see.
+//! default adult scenario (one thread, each set interleaving runs of the two binaries, 6 to 8
+//! pairs): best-time ratios 0.884, 0.943 and 0.951 for `psa` (40 draws × 10^4 patients), and
+//! 0.911, 0.922, 0.966 and, with 10^6 patients, 0.963 for `run`. So 3-12% less time, about 6%
+//! typically; the gain varied with the load of this shared machine more than anything else.
+//!
+//! Distinct streams are distinct points on one 2^64 cycle; two streams of a run overlap only
+//! if their hashed states fall within a few dozen steps of each other, a chance of about
+//! 2 × streams² × draws per stream / 2^64 (1% for 10^8 streams of 10 draws), and then for a
+//! few draws: far below anything a Monte Carlo estimate can see.
 //!
 //! Nothing else enters the key: not the thread, the chunk, the strategy or the clock. So
 //!
