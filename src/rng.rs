@@ -39,11 +39,15 @@ use rand_xoshiro::SplitMix64;
 /// The generator behind every stream.
 pub type Stream = SplitMix64;
 
+/// SplitMix64's increment, the golden ratio in 64-bit fixed point: the generator's state
+/// advances by it at every draw.
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
 /// SplitMix64's output function (Steele, Lea & Flood 2014): a bijective 64-bit mixer with full
 /// avalanche, the standard way to turn structured integers into well-spread seeds.
 #[inline]
 pub const fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = x.wrapping_add(GAMMA);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -361,16 +365,15 @@ mod tests {
 
     #[test]
     fn a_stream_is_splitmix64_from_its_seed() {
-        // The generator's n-th output is the mixer applied to seed + n φ, so that `seeded`
+        // The generator's n-th output is the mixer applied to seed + n γ, so that `seeded`
         // and `splitmix64` (which hashes the keys) are the same function of the state.
-        const PHI: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut x = 1u64;
         for _ in 0..1000 {
             x = splitmix64(x);
             for seed in [x, 0, u64::MAX, x >> 40] {
                 let mut s = seeded(seed);
                 for n in 0..5u64 {
-                    let state = seed.wrapping_add(PHI.wrapping_mul(n));
+                    let state = seed.wrapping_add(GAMMA.wrapping_mul(n));
                     assert_eq!(s.next_u64(), splitmix64(state), "seed {seed}, draw {n}");
                 }
             }
