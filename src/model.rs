@@ -763,6 +763,8 @@ pub struct Economics {
     pub rho_costs: f64,
     /// Continuous rate of `discount_effects`.
     pub rho_effects: f64,
+    /// Discount factors at any time, from `rho_costs` and `rho_effects`.
+    pub discount: crate::econ::DiscountTables,
     /// Willingness-to-pay thresholds per QALY.
     pub wtp: Vec<u64>,
     /// Utility by [`Health`].

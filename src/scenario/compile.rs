@@ -1073,6 +1073,10 @@ fn economics(spec: &EconomicsSpec) -> R<Economics> {
         discount_effects,
         rho_costs: Economics::continuous(discount_costs),
         rho_effects: Economics::continuous(discount_effects),
+        discount: crate::econ::DiscountTables::new(
+            Economics::continuous(discount_costs),
+            Economics::continuous(discount_effects),
+        ),
         wtp,
         utilities: by_state(&f("utilities"), &spec.utilities, |p, v| utility(p, *v))?,
         long_term_after_days: non_negative(
