@@ -212,6 +212,9 @@ fn ks_gamma_shape_above_1() {
 
 const MIXTURE: &str = r#"{ dist = "mixture_cure", cure_fraction = 0.3, uncured = { dist = "weibull", shape = 1.2, scale = 9.0, unit = "months" } }"#;
 
+/// [`MIXTURE`] with a cure fraction of 0.55.
+const MIXTURE_MOSTLY_CURED: &str = r#"{ dist = "mixture_cure", cure_fraction = 0.55, uncured = { dist = "weibull", shape = 1.2, scale = 9.0, unit = "months" } }"#;
+
 #[test]
 fn ks_mixture_cure() {
     // F(t) = (1 - cure) F_uncured(t); a "never" draw counts as +∞, and the left limit of F at
@@ -575,7 +578,7 @@ fn first_three(dist: &TimeDist) -> [f64; 3] {
 
 #[test]
 fn pinned_first_draws_of_time_distributions() {
-    let cases: [(&str, &str, [f64; 3]); 8] = [
+    let cases: [(&str, &str, [f64; 3]); 9] = [
         (
             "fixed",
             r#"{ dist = "fixed", value = 2.5, unit = "weeks" }"#,
@@ -615,6 +618,13 @@ fn pinned_first_draws_of_time_distributions() {
             "mixture_cure",
             MIXTURE,
             [33.7045412166639, 335.5187803631315, 234.2833815475223],
+        ),
+        (
+            // The same uniforms with a larger cure fraction: the second draw (survival level
+            // about 0.50) is now cured, so the cure branch is pinned too.
+            "mixture_cure, one cured",
+            MIXTURE_MOSTLY_CURED,
+            [49.67284960760898, f64::INFINITY, 506.6720854000721],
         ),
     ];
     for (name, spec, pinned) in cases {
