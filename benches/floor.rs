@@ -9,8 +9,8 @@
 //! | kind | per trajectory |
 //! |---|---|
 //! | uniform draws | 23.633 |
-//! | streams seeded from their key | 5.232 |
-//! | streams restarted from a saved state | 10.378 |
+//! | streams seeded from their key | 5.230 |
+//! | streams restarted from a saved state | 10.387 |
 //! | exponential inversions (`ln`) | 1.254 |
 //! | Weibull inversions (`ln`, `powf`) | 1.025 |
 //! | log-normal inversions (inverse normal CDF, `exp`) | 1.316 |
@@ -18,13 +18,12 @@
 //! | Gompertz background deaths (`exp`, 2 `ln`; once per patient) | 0.250 |
 //! | truncated-normal ages (inverse normal CDF) | 0.250 |
 //!
-//! The stream counts are the streams a trajectory uses. Since the engine seeds and restarts the
-//! streams of every process its model may draw from eagerly (see `allseq::rng::Streams`),
-//! `draw_mix` reports 7.000 seeded and 35.000 restarted; the floor keeps the counts of streams
-//! used, so that what eagerness costs counts against the engine, not the floor. (The table was
-//! measured again after the streams became SplitMix64: the other draws on its patients moved
-//! the uniform, exponential and Weibull counts in the third decimal; the counts of streams used
-//! are from the measurement before, with lazily seeded streams, and would move as little.)
+//! The stream counts are the streams a trajectory uses (`draw_mix`'s `SeedUsed` and
+//! `RestartUsed`: the distinct streams drawn from per patient, divided by its trajectories, and
+//! per trajectory). The engine seeds and restarts the streams of every process its model may
+//! draw from eagerly (see `allseq::rng::Streams`), which `draw_mix` reports as 7.000 seeded and
+//! 35.000 restarted; the floor keeps the counts of streams used, so that what eagerness costs
+//! counts against the engine, not the floor.
 //!
 //! `cargo bench --bench floor` reports trajectories per second; `cargo bench --bench throughput`
 //! the engine's. A test-free check that the mix is current: re-run `draw_mix` after changing the
@@ -38,8 +37,8 @@ use std::hint::black_box;
 /// Draws per 1000 trajectories, from the table above.
 const PER_1000: Mix = Mix {
     uniforms: 23_633,
-    seeds: 5_232,
-    restarts: 10_378,
+    seeds: 5_230,
+    restarts: 10_387,
     exponential: 1_254,
     weibull: 1_025,
     lognormal: 1_316,

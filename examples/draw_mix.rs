@@ -46,6 +46,8 @@ fn main() {
         Kind::HazardRatio,
         Kind::Background,
         Kind::NormalAge,
+        Kind::SeedUsed,
+        Kind::RestartUsed,
     ];
     assert_eq!(names.len(), KINDS);
     println!(

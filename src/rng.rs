@@ -174,6 +174,10 @@ pub struct Streams {
     patient: u64,
     /// Streams seeded on the lazy path so far (zero when the model declares what it draws).
     lazy_seeds: u64,
+    /// `draw-stats` only: `patient_epoch` and `epoch` when each stream was last drawn from, to
+    /// count the streams a patient and a trajectory use ([`crate::stats::Kind::SeedUsed`]).
+    #[cfg(feature = "draw-stats")]
+    used_for: Vec<(u32, u32)>,
 }
 
 impl Streams {
@@ -211,6 +215,8 @@ impl Streams {
             run: RunKey::new(0),
             patient: 0,
             lazy_seeds: 0,
+            #[cfg(feature = "draw-stats")]
+            used_for: vec![(0, 0); n],
         }
     }
 
@@ -239,6 +245,8 @@ impl Streams {
             // After 2^32 resets the stamps could alias: clear them once.
             self.seeded_for.fill(u32::MAX);
             self.restarted_for.fill(u32::MAX);
+            #[cfg(feature = "draw-stats")]
+            self.used_for.fill((u32::MAX, u32::MAX));
             self.epoch = 1;
             self.patient_epoch = 1;
         }
@@ -253,7 +261,24 @@ impl Streams {
         if i >= self.eager {
             self.restart_lazy(i);
         }
+        #[cfg(feature = "draw-stats")]
+        self.count_use(i);
         &mut self.current[i]
+    }
+
+    /// `draw-stats` only: counts the first use of stream `i` by this trajectory and patient.
+    #[cfg(feature = "draw-stats")]
+    fn count_use(&mut self, i: usize) {
+        use crate::stats::{Kind, count};
+        let (patient, trajectory) = &mut self.used_for[i];
+        if *trajectory != self.epoch {
+            *trajectory = self.epoch;
+            count(Kind::RestartUsed);
+            if *patient != self.patient_epoch {
+                *patient = self.patient_epoch;
+                count(Kind::SeedUsed);
+            }
+        }
     }
 
     /// Seeds (once per patient) and restarts (once per reset) the stream at dense index `i`,

@@ -31,10 +31,16 @@ pub enum Kind {
     Background = 10,
     /// Truncated-normal age (inverse normal CDF).
     NormalAge = 11,
+    /// A stream drawn from for the first time for this patient: what seeding streams lazily, on
+    /// first use, would seed (the engine seeds every stream the model may draw from).
+    SeedUsed = 12,
+    /// A stream drawn from for the first time in this trajectory: what restarting streams
+    /// lazily would restart.
+    RestartUsed = 13,
 }
 
 /// Number of kinds.
-pub const KINDS: usize = 12;
+pub const KINDS: usize = 14;
 
 #[cfg(feature = "draw-stats")]
 thread_local! {
