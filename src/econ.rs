@@ -341,14 +341,15 @@ mod tests {
     use super::*;
 
     fn econ(utilities: [f64; 5], long_term_years: f64) -> Economics {
+        let rho = Economics::continuous(0.03);
         Economics {
             currency: "USD".into(),
             price_year: 2024,
             discount_costs: 0.03,
             discount_effects: 0.03,
-            rho_costs: Economics::continuous(0.03),
-            rho_effects: Economics::continuous(0.03),
-            discount: DiscountTables::new(Economics::continuous(0.03), Economics::continuous(0.03)),
+            rho_costs: rho,
+            rho_effects: rho,
+            discount: DiscountTables::new(rho, rho),
             wtp: vec![100_000],
             utilities,
             long_term_after_days: long_term_years * DAYS_PER_YEAR,

@@ -1066,17 +1066,16 @@ fn economics(spec: &EconomicsSpec) -> R<Economics> {
     }
     let discount_costs = discount_rate(&f("discount_costs"), spec.discount_costs)?;
     let discount_effects = discount_rate(&f("discount_effects"), spec.discount_effects)?;
+    let rho_costs = Economics::continuous(discount_costs);
+    let rho_effects = Economics::continuous(discount_effects);
     Ok(Economics {
         currency: code.to_string(),
         price_year: spec.price_year,
         discount_costs,
         discount_effects,
-        rho_costs: Economics::continuous(discount_costs),
-        rho_effects: Economics::continuous(discount_effects),
-        discount: crate::econ::DiscountTables::new(
-            Economics::continuous(discount_costs),
-            Economics::continuous(discount_effects),
-        ),
+        rho_costs,
+        rho_effects,
+        discount: crate::econ::DiscountTables::new(rho_costs, rho_effects),
         wtp,
         utilities: by_state(&f("utilities"), &spec.utilities, |p, v| utility(p, *v))?,
         long_term_after_days: non_negative(
