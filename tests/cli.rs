@@ -247,6 +247,18 @@ fn probability_outside_unit_interval() {
     );
 }
 
+/// A `max_age` of 10^20 years once asked for a histogram of 3×10^22 days: a capacity
+/// overflow panic, or an abort for lack of memory at 10^11.
+#[test]
+fn impossible_maximum_age() {
+    bad_value(
+        "age_slope = 0.0773, max_age = 105.0 }",
+        "age_slope = 0.0773, max_age = 1e20 }",
+        "population.background_mortality.max_age",
+        "must be at most 200 years",
+    );
+}
+
 #[test]
 fn probability_inside_a_split() {
     bad_value(

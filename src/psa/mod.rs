@@ -198,6 +198,29 @@ fn dist_err(path: &str, e: impl std::fmt::Display) -> Invalid {
     }
 }
 
+/// The largest shape parameter a beta, gamma or Dirichlet may have. statrs' inverse CDFs, which
+/// draw every PSA value, do not return for some shapes above about 8×10⁶ (a beta of 17 events in
+/// 9×10⁶, a gamma whose SE is 0.05% of its mean); they were checked to return, within 0.6 ms,
+/// for 20,000 random shapes up to 3×10⁶. At 10⁶ the relative SD is 0.1% or less: a value that
+/// certain is better given as `dist = "fixed"`.
+const MAX_SHAPE: f64 = 1e6;
+
+/// `v` as a shape parameter of `what`, reported at `field`.
+fn shape(field: String, what: &str, v: f64) -> R<f64> {
+    if v <= MAX_SHAPE {
+        Ok(v)
+    } else {
+        invalid(
+            field,
+            format!(
+                "makes a {what} with a shape parameter of {v:.4e}, above the 10^6 for which its \
+                 quantiles can be computed; a value this certain (a relative SD of 0.1% or less) \
+                 can be dist = \"fixed\" or left out of [uncertainty]"
+            ),
+        )
+    }
+}
+
 fn compile_param(key: &str, spec: &ParamSpec) -> R<Param> {
     let path = format!("uncertainty.parameters.{key}");
     let p = path.as_str();
@@ -225,7 +248,10 @@ fn compile_param(key: &str, spec: &ParamSpec) -> R<Param> {
                             format!("needs 0 < events < n (got {e} of {n})"),
                         );
                     }
-                    (e, n - e)
+                    (
+                        shape(format!("{p}.events"), "beta", e)?,
+                        shape(format!("{p}.n"), "beta", n - e)?,
+                    )
                 }
                 (None, None, Some(m), Some(se)) => {
                     if !(m > 0.0 && m < 1.0 && se > 0.0 && se * se < m * (1.0 - m)) {
@@ -237,7 +263,11 @@ fn compile_param(key: &str, spec: &ParamSpec) -> R<Param> {
                         );
                     }
                     let k = m * (1.0 - m) / (se * se) - 1.0;
-                    (m * k, (1.0 - m) * k)
+                    let field = format!("{p}.se");
+                    (
+                        shape(field.clone(), "beta", m * k)?,
+                        shape(field, "beta", (1.0 - m) * k)?,
+                    )
                 }
                 _ => {
                     return invalid(
@@ -255,9 +285,8 @@ fn compile_param(key: &str, spec: &ParamSpec) -> R<Param> {
             if !(m > 0.0 && se > 0.0) {
                 return invalid(format!("{p}.se"), "a gamma needs mean > 0 and se > 0");
             }
-            let d = ParamDist::Gamma(
-                Gamma::new(m * m / (se * se), m / (se * se)).map_err(|e| dist_err(p, e))?,
-            );
+            let k = shape(format!("{p}.se"), "gamma", m * m / (se * se))?;
+            let d = ParamDist::Gamma(Gamma::new(k, m / (se * se)).map_err(|e| dist_err(p, e))?);
             let (lo, hi) = bounds(g.low, g.high, &d)?;
             (d, lo, hi)
         }
@@ -306,6 +335,7 @@ fn compile_param(key: &str, spec: &ParamSpec) -> R<Param> {
                         format!("must be a count >= 0 (got {c})"),
                     );
                 }
+                shape(format!("{p}.counts.{k}"), "Dirichlet", c)?;
             }
             let parts = d.counts.iter().map(|(k, &c)| (k.clone(), c)).collect();
             (ParamDist::Dirichlet(parts), f64::NAN, f64::NAN)

@@ -186,6 +186,11 @@ fn param(path: &str) -> impl Fn(ParamError) -> Invalid + '_ {
     }
 }
 
+/// The largest `max_age` a scenario may give \[years\]: far above any recorded human lifespan
+/// (122 years), and it bounds the survival histograms (one bin per day of follow-up, per
+/// strategy and per worker thread) to about 73,000 bins.
+const MAX_AGE: f64 = 200.0;
+
 fn population(spec: &PopulationSpec) -> R<Population> {
     let p = "population";
     let f = |name: &str| format!("{p}.{name}");
@@ -206,6 +211,15 @@ fn population(spec: &PopulationSpec) -> R<Population> {
         ),
     };
     let max_age = positive(&format!("{path}.max_age"), max_age)?;
+    if max_age > MAX_AGE {
+        return invalid(
+            format!("{path}.max_age"),
+            format!(
+                "must be at most {MAX_AGE} years (got {max_age}): nobody lives longer, and the \
+                 survival histograms have a bin for every day of it"
+            ),
+        );
+    }
     if max_age <= max_start_age {
         return invalid(
             format!("{path}.max_age"),
