@@ -381,6 +381,15 @@ fn zero_patients() {
     );
 }
 
+/// 100,000 threads once ran for minutes on two cores before doing anything (starting and
+/// stopping a pool that size): refused at once instead.
+#[test]
+fn too_many_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(&adult(), &["--threads", "100000"], dir.path());
+    assert!(err.contains("'--threads <THREADS>': at most 1024"), "{err}");
+}
+
 #[test]
 fn unwritable_output_directory() {
     // A path below a regular file cannot be created, even by root.

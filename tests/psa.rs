@@ -495,6 +495,7 @@ fn bad_psa_arguments_fail_cleanly() {
         (vec!["--shard", "8/8"], "0 <= i < K"),
         (vec!["--shard", "x"], "not i/K"),
         (vec!["--draws", "0"], "--draws"),
+        (vec!["--threads", "1025"], "at most 1024"),
     ] {
         let mut all = vec![
             "psa",
