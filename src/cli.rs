@@ -88,6 +88,16 @@ fn threads_arg(s: &str) -> Result<usize, String> {
     Ok(n)
 }
 
+/// Parses `--wtp`: a finite amount >= 0 per QALY (NaN or infinity made every NMB NaN).
+fn wtp_arg(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(w) if w.is_finite() && w >= 0.0 => Ok(w),
+        _ => Err(format!(
+            "`{s}` is not an amount per QALY (a finite number >= 0)"
+        )),
+    }
+}
+
 /// `allseq psa`.
 #[derive(Debug, clap::Args)]
 pub struct PsaArgs {
@@ -142,7 +152,7 @@ pub struct DsaArgs {
     #[arg(long, default_value_t = 0, value_parser = threads_arg)]
     pub threads: usize,
     /// Willingness to pay per QALY [default: the scenario's first `economics.wtp`].
-    #[arg(long)]
+    #[arg(long, value_parser = wtp_arg)]
     pub wtp: Option<f64>,
     /// Strategy whose incremental NMB is measured [default: the first].
     #[arg(long)]

@@ -624,6 +624,24 @@ fn near_certain_parameters_are_refused_before_their_quantiles_hang() {
     );
 }
 
+/// `--wtp nan` and `--wtp inf` once wrote a tornado of NaN without a word.
+#[test]
+fn dsa_refuses_a_willingness_to_pay_that_is_not_an_amount() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dsa");
+    for wtp in ["nan", "inf", "-5", "x"] {
+        let arg = format!("--wtp={wtp}");
+        let o = allseq(&["dsa", s(&adult()), &arg, "--out", s(&out), "--quiet"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{wtp}: {err}");
+        assert!(
+            err.contains(&format!("`{wtp}` is not an amount per QALY")),
+            "{wtp}: {err}"
+        );
+        assert!(!out.exists(), "nothing written");
+    }
+}
+
 #[test]
 fn dsa_refuses_a_comparator_equal_to_the_strategy_or_unknown() {
     let dir = tempfile::tempdir().unwrap();
