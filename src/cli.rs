@@ -198,10 +198,10 @@ pub struct SlurmArgs {
     #[arg(long)]
     pub allseq: Option<PathBuf>,
     /// SLURM partition.
-    #[arg(long)]
+    #[arg(long, value_parser = partition_arg)]
     pub partition: Option<String>,
-    /// Time limit per task, HH:MM:SS.
-    #[arg(long)]
+    /// Time limit per task, HH:MM:SS (or any of sbatch's forms).
+    #[arg(long, value_parser = time_arg)]
     pub time: Option<String>,
 }
 
@@ -511,13 +511,61 @@ fn dsa(args: DsaArgs, stdout: &mut dyn Write) -> Result<()> {
 }
 
 /// `p` made absolute against the current directory: array tasks may start elsewhere.
-fn absolute(p: &Path) -> Result<String> {
-    std::path::absolute(p)
-        .map(|a| a.display().to_string())
-        .map_err(|source| Error::Output {
-            path: p.to_path_buf(),
-            source,
-        })
+/// `p` made absolute, for the script given with `option`: it must be UTF-8, and free of control
+/// characters and double quotes (a line break would end a script line, and `#SBATCH` lines
+/// quote paths with double quotes).
+fn absolute(p: &Path, option: &'static str) -> Result<String> {
+    let a = std::path::absolute(p).map_err(|source| Error::Output {
+        path: p.to_path_buf(),
+        source,
+    })?;
+    match a.to_str() {
+        Some(s) if !s.chars().any(|c| c.is_control() || c == '"') => Ok(s.to_string()),
+        _ => Err(Error::Argument {
+            option,
+            reason: format!(
+                "{} cannot go into a script: a path must be UTF-8 without control characters \
+                 or double quotes",
+                a.display()
+            ),
+        }),
+    }
+}
+
+/// Parses `--partition`: SLURM partition names, comma-separated (letters, digits, `_`, `-`,
+/// `.`); anything else would break the `#SBATCH` line it goes into.
+fn partition_arg(s: &str) -> Result<String, String> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || "_-.,".contains(c);
+    if s.is_empty() || !s.chars().all(ok) {
+        return Err(format!(
+            "`{s}` is not a partition name (letters, digits, `_`, `-`, `.`, comma-separated)"
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// Parses `--time` in one of sbatch's forms: `M`, `M:S`, `H:M:S`, `D-H`, `D-H:M`, `D-H:M:S`,
+/// or `UNLIMITED`/`INFINITE`.
+fn time_arg(s: &str) -> Result<String, String> {
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    let ok = match s.split_once('-') {
+        _ if s == "UNLIMITED" || s == "INFINITE" => true,
+        Some((d, rest)) => {
+            let parts: Vec<&str> = rest.split(':').collect();
+            digits(d) && parts.len() <= 3 && parts.iter().all(|x| digits(x))
+        }
+        None => {
+            let parts: Vec<&str> = s.split(':').collect();
+            parts.len() <= 3 && parts.iter().all(|x| digits(x))
+        }
+    };
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not a SLURM time limit (M, M:S, H:M:S, D-H, D-H:M, D-H:M:S or UNLIMITED)"
+        ))
+    }
 }
 
 fn slurm_script(args: SlurmArgs, stdout: &mut dyn Write) -> Result<()> {
@@ -546,15 +594,15 @@ fn slurm_script(args: SlurmArgs, stdout: &mut dyn Write) -> Result<()> {
         })?,
     };
     let opts = crate::psa::slurm::SlurmOptions {
-        allseq: absolute(&allseq)?,
-        scenario: absolute(&args.scenario)?,
+        allseq: absolute(&allseq, "--allseq")?,
+        scenario: absolute(&args.scenario, "scenario")?,
         draws: args.draws,
         patients: check_patients(args.patients)?,
         seed: args.seed.unwrap_or(loaded.model.seed),
         shards: args.shards,
         threads: args.threads.max(1),
-        out: absolute(&out_or(&args.out, &args.scenario, "-psa"))?,
-        logs: absolute(&args.logs)?,
+        out: absolute(&out_or(&args.out, &args.scenario, "-psa"), "--out")?,
+        logs: absolute(&args.logs, "--logs")?,
         partition: args.partition.clone(),
         time: args.time.clone(),
     };

@@ -486,6 +486,62 @@ fn slurm_script_passes_k_explicitly_and_logs_to_a_directory() {
     assert!(stderr(&bad).contains("shards <= draws"));
 }
 
+/// Values that would break the script's lines are refused: a partition with a line break once
+/// put a command of its own into the script, and `--time abc` failed only at submission.
+#[test]
+fn slurm_script_refuses_what_would_break_the_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let quoted = dir.path().join("a\"b");
+    let scenario = adult();
+    let script = |extra: &[&str]| {
+        let mut args = vec![
+            "slurm-script",
+            s(&scenario),
+            "--draws",
+            "4",
+            "--patients",
+            "10",
+            "--shards",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        allseq(&args)
+    };
+    for (extra, needle) in [
+        (
+            vec!["--partition", "short\nrm -rf x"],
+            "is not a partition name",
+        ),
+        (vec!["--partition", ""], "is not a partition name"),
+        (vec!["--time", "abc"], "is not a SLURM time limit"),
+        (vec!["--time", "1:2:3:4"], "is not a SLURM time limit"),
+        (vec!["--logs", s(&quoted)], "cannot go into a script"),
+    ] {
+        let o = script(&extra);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(
+            err.contains(needle),
+            "{extra:?}: expected `{needle}` in {err}"
+        );
+        assert!(o.stdout.is_empty(), "no script printed");
+    }
+    for (extra, line) in [
+        (vec!["--time", "12:00:00"], "#SBATCH --time=12:00:00\n"),
+        (vec!["--time", "2-12:30"], "#SBATCH --time=2-12:30\n"),
+        (vec!["--time", "90"], "#SBATCH --time=90\n"),
+        (
+            vec!["--partition", "gpu,cpu-long"],
+            "#SBATCH --partition=gpu,cpu-long\n",
+        ),
+    ] {
+        let o = script(&extra);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        let text = String::from_utf8(o.stdout).unwrap();
+        assert!(text.contains(line), "`{line}` not in:\n{text}");
+    }
+}
+
 #[test]
 fn bad_psa_arguments_fail_cleanly() {
     let dir = tempfile::tempdir().unwrap();
