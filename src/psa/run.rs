@@ -64,12 +64,17 @@ impl DrawRecord {
         cells.join(",") + "\n"
     }
 
+    /// The record of a line written by [`DrawRecord::line`]; `None` for anything else (a line
+    /// cut short, or damaged: every number it writes is finite).
     fn parse(line: &str, n_params: usize, n_strategies: usize) -> Option<DrawRecord> {
         let cells: Vec<&str> = line.split(',').collect();
         if cells.len() != 1 + n_params + 3 * n_strategies {
             return None;
         }
-        let num = |s: &str| s.parse::<f64>().ok();
+        let num = |s: &str| s.parse::<f64>().ok().filter(|x| x.is_finite());
+        if !cells[1..1 + n_params].iter().all(|c| num(c).is_some()) {
+            return None;
+        }
         let mut r = DrawRecord {
             draw: cells[0].parse().ok()?,
             params: cells[1..1 + n_params]
@@ -283,8 +288,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 }
 
 /// Reads the draws already done from a partial file, after checking it belongs to this run;
-/// drops a last line cut short by a kill (and truncates the file there).
-fn resume(path: &Path, identity_line: &str, n_params: usize, k: usize) -> Result<Vec<DrawRecord>> {
+/// drops a last line cut short by a kill (and truncates the file there). A line that is not a
+/// draw of this run (damaged, or a draw outside `draws`) is treated the same way: it and what
+/// follows are dropped, and computed again.
+fn resume(
+    path: &Path,
+    identity_line: &str,
+    n_params: usize,
+    k: usize,
+    draws: std::ops::Range<u64>,
+) -> Result<Vec<DrawRecord>> {
     let Ok(text) = std::fs::read_to_string(path) else {
         std::fs::write(path, format!("{identity_line}\n")).map_err(io(path))?;
         return Ok(Vec::new());
@@ -309,8 +322,8 @@ fn resume(path: &Path, identity_line: &str, n_params: usize, k: usize) -> Result
             break; // cut short by a kill
         };
         match DrawRecord::parse(body, n_params, k) {
-            Some(r) => done.push(r),
-            None => break,
+            Some(r) if draws.contains(&r.draw) => done.push(r),
+            _ => break,
         }
         good_len += line.len();
     }
@@ -361,7 +374,7 @@ pub fn run(scenario: &Scenario, opts: &PsaOptions, out: &Path) -> Result<Vec<Dra
     );
     let n_params = identity.parameters.len();
     let n_strategies = identity.strategies.len();
-    let done = resume(&partial, &identity_line, n_params, n_strategies)?;
+    let done = resume(&partial, &identity_line, n_params, n_strategies, first..end)?;
     let have: BTreeSet<u64> = done.iter().map(|r| r.draw).collect();
     let todo: Vec<u64> = (first..end).filter(|d| !have.contains(d)).collect();
     if let Some(pb) = &opts.progress {
@@ -390,7 +403,7 @@ pub fn run(scenario: &Scenario, opts: &PsaOptions, out: &Path) -> Result<Vec<Dra
     })?;
     drop(writer);
     // Everything now comes from the file, whether computed in this run or an earlier one.
-    let mut records = resume(&partial, &identity_line, n_params, n_strategies)?;
+    let mut records = resume(&partial, &identity_line, n_params, n_strategies, first..end)?;
     records.sort_by_key(|r| r.draw);
     records.dedup_by_key(|r| r.draw);
     let manifest = PsaManifest {
@@ -517,4 +530,61 @@ pub fn write_outputs(
     json.push(b'\n');
     staged.add("manifest.json", &json)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(draw: u64) -> DrawRecord {
+        DrawRecord {
+            draw,
+            params: vec!["0.25".into(), "1000".into()],
+            cost: vec![1.5e5, 2.5e5],
+            qaly: vec![3.25, 4.5],
+            ly: vec![4.0, 5.0],
+        }
+    }
+
+    #[test]
+    fn a_line_parses_back_and_a_damaged_one_does_not() {
+        let line = record(7).line();
+        let body = line.strip_suffix('\n').unwrap();
+        assert_eq!(DrawRecord::parse(body, 2, 2), Some(record(7)));
+        for damaged in [
+            body.replacen("0.25", "NaN", 1),
+            body.replacen("1000", "x", 1),
+            body.replacen("150000", "inf", 1),
+            body.replacen(",", ";", 1),
+            body[..body.len() - 2].to_string(),
+        ] {
+            assert_eq!(DrawRecord::parse(&damaged, 2, 2), None, "{damaged}");
+        }
+    }
+
+    /// Draws outside the run's range and damaged lines end what is resumed: before, a draw
+    /// numbered 99999999999 went into the final files, and a NaN parameter into
+    /// `psa_params.csv`.
+    #[test]
+    fn resume_keeps_only_the_run_s_draws_up_to_the_first_bad_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PARTIAL);
+        let id = "# allseq psa shard 0/1 {}";
+        let good = format!("{id}\n{}{}", record(0).line(), record(3).line());
+        for (next, expected) in [
+            (record(4).line(), vec![0, 3, 4, 1]),
+            (record(99_999_999_999).line(), vec![0, 3]),
+            (record(2).line().replacen("0.25", "NaN", 1), vec![0, 3]),
+            ("1,0.2\n".to_string(), vec![0, 3]),
+        ] {
+            std::fs::write(&path, format!("{good}{next}{}", record(1).line())).unwrap();
+            let done = resume(&path, id, 2, 2, 0..5).unwrap();
+            let draws: Vec<u64> = done.iter().map(|r| r.draw).collect();
+            assert_eq!(draws, expected, "{next}");
+            if expected.len() == 2 {
+                // Truncated after the good lines: the bad line and the one after it go.
+                assert_eq!(std::fs::read_to_string(&path).unwrap(), good);
+            }
+        }
+    }
 }
