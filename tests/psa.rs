@@ -208,6 +208,49 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
     ];
     refused(&failed, "4 of 16 draws are missing: 8-11");
     refused(&failed, "cannot read");
+    // A damaged shard file: a non-finite number, a row twice, a parameter row without results
+    // (each merged without a word before).
+    let damaged = |file: &str, edit: &dyn Fn(&str) -> String, needle: &str| {
+        let copy = dir.path().join("damaged");
+        std::fs::create_dir_all(&copy).unwrap();
+        for f in ["manifest.json", "psa_params.csv", "psa_long.csv"] {
+            std::fs::copy(shards[1].join(f), copy.join(f)).unwrap();
+        }
+        let text = std::fs::read_to_string(copy.join(file)).unwrap();
+        std::fs::write(copy.join(file), edit(&text)).unwrap();
+        let dirs = [
+            shards[0].clone(),
+            copy,
+            shards[2].clone(),
+            shards[3].clone(),
+        ];
+        refused(&dirs, needle);
+    };
+    let second_line = |t: &str| t.lines().nth(1).unwrap().to_string();
+    damaged(
+        "psa_long.csv",
+        &|t| {
+            let line = second_line(t);
+            let cost = line.split(',').nth(2).unwrap().to_string();
+            t.replacen(&line, &line.replacen(&cost, "NaN", 1), 1)
+        },
+        "psa_long.csv: malformed row",
+    );
+    damaged(
+        "psa_long.csv",
+        &|t| format!("{t}{}\n", second_line(t)),
+        "has `blinatumomab_first` twice",
+    );
+    damaged(
+        "psa_params.csv",
+        &|t| format!("{t}{}\n", second_line(t)),
+        "draw 4 appears twice",
+    );
+    damaged(
+        "psa_params.csv",
+        &|t| format!("{t}{}\n", second_line(t).replacen("4,", "12,", 1)),
+        "draw 12 has parameters but no results",
+    );
     let o = merge(&shards, &dir.path().join("merged"));
     assert!(o.status.success(), "{}", stderr(&o));
 }

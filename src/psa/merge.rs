@@ -51,12 +51,24 @@ fn shard_records(dir: &Path, m: &PsaManifest) -> Result<Vec<DrawRecord>> {
     let mut params: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     let text = read(&params_path)?;
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    // Every number a shard writes is finite: anything else is a damaged file.
+    let finite = |x: &str| x.parse::<f64>().is_ok_and(f64::is_finite);
     for row in rdr.records() {
-        let row = row?;
-        let draw: u64 = row[0]
-            .parse()
-            .map_err(|_| refuse(format!("{}: bad draw `{}`", params_path.display(), &row[0])))?;
-        params.insert(draw, row.iter().skip(1).map(str::to_string).collect());
+        let row = row.map_err(|e| refuse(format!("{}: {e}", params_path.display())))?;
+        let bad = || refuse(format!("{}: malformed row {row:?}", params_path.display()));
+        let draw: u64 = row[0].parse().map_err(|_| bad())?;
+        if row.len() != 1 + id.parameters.len() || !row.iter().skip(1).all(finite) {
+            return Err(bad());
+        }
+        if params
+            .insert(draw, row.iter().skip(1).map(str::to_string).collect())
+            .is_some()
+        {
+            return Err(refuse(format!(
+                "{}: draw {draw} appears twice",
+                params_path.display()
+            )));
+        }
     }
     let long_path = dir.join("psa_long.csv");
     let text = read(&long_path)?;
@@ -64,7 +76,7 @@ fn shard_records(dir: &Path, m: &PsaManifest) -> Result<Vec<DrawRecord>> {
     let k = id.strategies.len();
     let mut by_draw: BTreeMap<u64, DrawRecord> = BTreeMap::new();
     for row in rdr.records() {
-        let row = row?;
+        let row = row.map_err(|e| refuse(format!("{}: {e}", long_path.display())))?;
         let bad = || refuse(format!("{}: malformed row {row:?}", long_path.display()));
         let draw: u64 = row[0].parse().map_err(|_| bad())?;
         let s = id
@@ -72,7 +84,13 @@ fn shard_records(dir: &Path, m: &PsaManifest) -> Result<Vec<DrawRecord>> {
             .iter()
             .position(|n| n == &row[1])
             .ok_or_else(bad)?;
-        let num = |i: usize| row[i].parse::<f64>().map_err(|_| bad());
+        let num = |i: usize| {
+            row[i]
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(bad)
+        };
         let rec = by_draw.entry(draw).or_insert_with(|| DrawRecord {
             draw,
             params: Vec::new(),
@@ -80,6 +98,13 @@ fn shard_records(dir: &Path, m: &PsaManifest) -> Result<Vec<DrawRecord>> {
             qaly: vec![f64::NAN; k],
             ly: vec![f64::NAN; k],
         });
+        if !rec.cost[s].is_nan() {
+            return Err(refuse(format!(
+                "{}: draw {draw} has `{}` twice",
+                long_path.display(),
+                &row[1]
+            )));
+        }
         rec.cost[s] = num(2)?;
         rec.qaly[s] = num(3)?;
         rec.ly[s] = num(4)?;
@@ -99,6 +124,12 @@ fn shard_records(dir: &Path, m: &PsaManifest) -> Result<Vec<DrawRecord>> {
             )));
         }
         out.push(rec);
+    }
+    if let Some(draw) = params.keys().next() {
+        return Err(refuse(format!(
+            "{}: draw {draw} has parameters but no results",
+            dir.display()
+        )));
     }
     Ok(out)
 }
