@@ -4,7 +4,7 @@
 //! version, platform, strategies, parameters, WTP grid) or when a draw is missing or present
 //! twice.
 
-use super::run::{DrawRecord, PsaManifest, write_outputs};
+use super::run::{DrawRecord, PsaManifest, finite_cell, write_outputs};
 use crate::error::{Error, Result};
 use crate::output::{Staged, git_commit, now_rfc3339, peak_memory_kib};
 use std::collections::BTreeMap;
@@ -51,13 +51,13 @@ fn shard_records(dir: &Path, m: &PsaManifest) -> Result<Vec<DrawRecord>> {
     let mut params: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     let text = read(&params_path)?;
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    // Every number a shard writes is finite: anything else is a damaged file.
-    let finite = |x: &str| x.parse::<f64>().is_ok_and(f64::is_finite);
     for row in rdr.records() {
         let row = row.map_err(|e| refuse(format!("{}: {e}", params_path.display())))?;
         let bad = || refuse(format!("{}: malformed row {row:?}", params_path.display()));
         let draw: u64 = row[0].parse().map_err(|_| bad())?;
-        if row.len() != 1 + id.parameters.len() || !row.iter().skip(1).all(finite) {
+        if row.len() != 1 + id.parameters.len()
+            || !row.iter().skip(1).all(|c| finite_cell(c).is_some())
+        {
             return Err(bad());
         }
         if params
@@ -84,13 +84,7 @@ fn shard_records(dir: &Path, m: &PsaManifest) -> Result<Vec<DrawRecord>> {
             .iter()
             .position(|n| n == &row[1])
             .ok_or_else(bad)?;
-        let num = |i: usize| {
-            row[i]
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(bad)
-        };
+        let num = |i: usize| finite_cell(&row[i]).ok_or_else(bad);
         let rec = by_draw.entry(draw).or_insert_with(|| DrawRecord {
             draw,
             params: Vec::new(),

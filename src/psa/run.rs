@@ -52,6 +52,12 @@ pub fn cost_and_qaly(records: &[DrawRecord]) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
         .unzip()
 }
 
+/// A number as the PSA files write it: finite (anything else in a partial or shard file means
+/// the file is damaged).
+pub(super) fn finite_cell(s: &str) -> Option<f64> {
+    s.parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
 impl DrawRecord {
     fn line(&self) -> String {
         let mut cells = vec![self.draw.to_string()];
@@ -71,8 +77,10 @@ impl DrawRecord {
         if cells.len() != 1 + n_params + 3 * n_strategies {
             return None;
         }
-        let num = |s: &str| s.parse::<f64>().ok().filter(|x| x.is_finite());
-        if !cells[1..1 + n_params].iter().all(|c| num(c).is_some()) {
+        if !cells[1..1 + n_params]
+            .iter()
+            .all(|c| finite_cell(c).is_some())
+        {
             return None;
         }
         let mut r = DrawRecord {
@@ -87,9 +95,9 @@ impl DrawRecord {
         };
         for s in 0..n_strategies {
             let base = 1 + n_params + 3 * s;
-            r.cost.push(num(cells[base])?);
-            r.qaly.push(num(cells[base + 1])?);
-            r.ly.push(num(cells[base + 2])?);
+            r.cost.push(finite_cell(cells[base])?);
+            r.qaly.push(finite_cell(cells[base + 1])?);
+            r.ly.push(finite_cell(cells[base + 2])?);
         }
         Some(r)
     }
