@@ -510,10 +510,10 @@ fn dsa(args: DsaArgs, stdout: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// `p` made absolute against the current directory: array tasks may start elsewhere.
-/// `p` made absolute, for the script given with `option`: it must be UTF-8, and free of control
-/// characters and double quotes (a line break would end a script line, and `#SBATCH` lines
-/// quote paths with double quotes).
+/// `p` made absolute against the current directory (array tasks may start elsewhere), for the
+/// script, given with `option`: it must be UTF-8, and free of control characters and double
+/// quotes (a line break would end a script line, and `#SBATCH` lines quote paths with double
+/// quotes).
 fn absolute(p: &Path, option: &'static str) -> Result<String> {
     let a = std::path::absolute(p).map_err(|source| Error::Output {
         path: p.to_path_buf(),
@@ -548,17 +548,14 @@ fn partition_arg(s: &str) -> Result<String, String> {
 /// or `UNLIMITED`/`INFINITE`.
 fn time_arg(s: &str) -> Result<String, String> {
     let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
-    let ok = match s.split_once('-') {
-        _ if s == "UNLIMITED" || s == "INFINITE" => true,
-        Some((d, rest)) => {
-            let parts: Vec<&str> = rest.split(':').collect();
-            digits(d) && parts.len() <= 3 && parts.iter().all(|x| digits(x))
-        }
-        None => {
-            let parts: Vec<&str> = s.split(':').collect();
-            parts.len() <= 3 && parts.iter().all(|x| digits(x))
-        }
-    };
+    // Up to three numbers separated by colons.
+    let clock = |x: &str| x.split(':').count() <= 3 && x.split(':').all(digits);
+    let ok = s == "UNLIMITED"
+        || s == "INFINITE"
+        || match s.split_once('-') {
+            Some((days, rest)) => digits(days) && clock(rest),
+            None => clock(s),
+        };
     if ok {
         Ok(s.to_string())
     } else {
