@@ -1,8 +1,9 @@
 //! `allseq merge`: shards of one PSA into the files of an unsharded run, byte for byte.
 //!
 //! Refuses, naming what is wrong, when the manifests disagree (scenario, seed, draws, patients,
-//! version, platform, strategies, parameters, WTP grid) or when a draw is missing or present
-//! twice.
+//! version, platform, strategies, parameters, WTP grid), when a draw is missing or present
+//! twice, or when a shard's file is damaged (a non-finite number, a row twice, parameters
+//! without results).
 
 use super::run::{DrawRecord, PsaManifest, finite_cell, write_outputs};
 use crate::error::{Error, Result};
