@@ -242,10 +242,11 @@ fn extends_errors_are_located_in_the_file_that_sets_the_field() {
     let b = write(dir.path(), "b.toml", "extends = \"a.toml\"\n");
     let err = scenario::load(&b).unwrap_err().to_string();
     assert!(err.contains("cycle"), "{err}");
-    // A missing base names the file.
-    let c = write(dir.path(), "c.toml", "extends = \"nope.toml\"\n");
+    // A missing base names the file, and the line of the file that extends it.
+    let c = write(dir.path(), "c.toml", "\nextends = \"nope.toml\"\n");
     let err = scenario::load(&c).unwrap_err().to_string();
-    assert!(err.contains("nope.toml"), "{err}");
+    assert!(err.contains("c.toml:2:1: `extends`: cannot read "), "{err}");
+    assert!(err.contains("nope.toml: No such file"), "{err}");
 }
 
 #[test]

@@ -169,10 +169,21 @@ pub fn load(path: &Path) -> Result<Scenario, Error> {
             )
             .into());
         }
-        let text = std::fs::read_to_string(&p).map_err(|source| Error::ReadScenario {
-            path: p.clone(),
-            source,
-        })?;
+        let text = match std::fs::read_to_string(&p) {
+            Ok(text) => text,
+            // A base that cannot be read is an error of the `extends` line that names it.
+            Err(source) => {
+                return Err(match chain.last() {
+                    Some(child) => located(
+                        child,
+                        "extends",
+                        &format!("cannot read {}: {source}", p.display()),
+                    )
+                    .into(),
+                    None => Error::ReadScenario { path: p, source },
+                });
+            }
+        };
         let source = Source {
             locations: Locations::new(&text),
             path: p,
