@@ -3,9 +3,9 @@
 //! Each finished draw is appended to a hidden partial file in the output directory
 //! (`.psa_draws.partial`, one line per draw, numbers in their shortest exact form). A killed
 //! run re-run with the same arguments reads it, skips the draws it holds (dropping a last line
-//! cut short, or a damaged line and what follows it), and computes the rest. The final files are always written from the complete,
-//! sorted set of draws read back from that file, so an interrupted run, an uninterrupted one and
-//! a merge of shards write the same bytes.
+//! cut short, or a damaged line and what follows it), and computes the rest. The final files
+//! are always written from the complete, sorted set of draws read back from that file, so an
+//! interrupted run, an uninterrupted one and a merge of shards write the same bytes.
 
 use super::Uncertainty;
 use super::analysis::{self, Draws};
