@@ -300,12 +300,19 @@ pub fn incremental_table(model: &Model, agg: &RunAgg) -> String {
         "Costs in {} ({} prices), discounted {}%/{}% a year (costs/effects):\n",
         e.currency,
         e.price_year,
-        e.discount_costs * 100.0,
-        e.discount_effects * 100.0
+        percent(e.discount_costs),
+        percent(e.discount_effects)
     );
     out.push_str(&render(&lines));
     out.push_str("(ICER per QALY against the previous frontier strategy; increments against the reference with paired standard errors; CRN SE ratio = paired SE / unpaired SE, cost/QALY)\n");
     out
+}
+
+/// An annual rate as a percentage without binary noise: 0.035 is "3.5", not the
+/// "3.5000000000000004" of `0.035 * 100.0`. Rates are given to a few decimals; six are kept.
+fn percent(rate: f64) -> String {
+    let s = format!("{:.6}", rate * 100.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Left-aligned first column, right-aligned others, a rule under the header.
@@ -449,6 +456,15 @@ pub fn summary_table(model: &Model, agg: &RunAgg) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_print_without_binary_noise() {
+        let shown: Vec<String> = [0.035, 0.03, 0.015, 0.0, 0.1, 0.0137]
+            .into_iter()
+            .map(percent)
+            .collect();
+        assert_eq!(shown, ["3.5", "3", "1.5", "0", "10", "1.37"]);
+    }
 
     #[test]
     fn table_columns_exist_in_summary_csv() {
