@@ -234,7 +234,22 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
             let cost = line.split(',').nth(2).unwrap().to_string();
             t.replacen(&line, &line.replacen(&cost, "NaN", 1), 1)
         },
-        "psa_long.csv: malformed row",
+        "psa_long.csv:2: malformed row `4,blinatumomab_first,NaN,",
+    );
+    // A header that is not the PSA's: a file of one column made `merge` panic on its rows.
+    damaged(
+        "psa_long.csv",
+        &|t| {
+            t.lines()
+                .map(|l| l.split(',').next().unwrap().to_string() + "\n")
+                .collect()
+        },
+        "psa_long.csv:1: column 2 of the header is nothing, where this PSA has `strategy`",
+    );
+    damaged(
+        "psa_params.csv",
+        &|t| t.replacen("draw,", "draw,x,", 1),
+        "psa_params.csv:1: column 2 of the header is `x`",
     );
     damaged(
         "psa_long.csv",

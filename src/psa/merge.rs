@@ -45,20 +45,53 @@ fn ranges(ix: &[u64]) -> String {
     out.join(", ")
 }
 
+/// A reader of a shard's CSV file whose header must be `expected`: the csv crate then refuses
+/// any row of another length, so every row has the expected cells.
+fn reader<'a>(path: &Path, text: &'a str, expected: &[&str]) -> Result<csv::Reader<&'a [u8]>> {
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header = rdr
+        .headers()
+        .map_err(|e| refuse(format!("{}: {e}", path.display())))?;
+    if let Some(i) =
+        (0..header.len().max(expected.len())).find(|&i| header.get(i) != expected.get(i).copied())
+    {
+        let show = |c: Option<&str>| c.map_or("nothing".to_string(), |c| format!("`{c}`"));
+        return Err(refuse(format!(
+            "{}:1: column {} of the header is {}, where this PSA has {}",
+            path.display(),
+            i + 1,
+            show(header.get(i)),
+            show(expected.get(i).copied())
+        )));
+    }
+    Ok(rdr)
+}
+
+/// The error for a row of a shard's CSV file that is not what `psa` writes, at its line.
+fn malformed(path: &Path, row: &csv::StringRecord) -> Error {
+    let line = row.position().map_or(0, csv::Position::line);
+    refuse(format!(
+        "{}:{line}: malformed row `{}`",
+        path.display(),
+        row.iter().collect::<Vec<_>>().join(",")
+    ))
+}
+
 /// The records of one shard directory.
 fn shard_records(dir: &Path, m: &PsaManifest) -> Result<Vec<DrawRecord>> {
     let id = &m.identity;
     let params_path = dir.join("psa_params.csv");
     let mut params: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     let text = read(&params_path)?;
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<&str> = std::iter::once("draw")
+        .chain(id.parameters.iter().map(String::as_str))
+        .collect();
+    let mut rdr = reader(&params_path, &text, &header)?;
     for row in rdr.records() {
         let row = row.map_err(|e| refuse(format!("{}: {e}", params_path.display())))?;
-        let bad = || refuse(format!("{}: malformed row {row:?}", params_path.display()));
+        let bad = || malformed(&params_path, &row);
         let draw: u64 = row[0].parse().map_err(|_| bad())?;
-        if row.len() != 1 + id.parameters.len()
-            || !row.iter().skip(1).all(|c| finite_cell(c).is_some())
-        {
+        if !row.iter().skip(1).all(|c| finite_cell(c).is_some()) {
             return Err(bad());
         }
         if params
@@ -73,12 +106,16 @@ fn shard_records(dir: &Path, m: &PsaManifest) -> Result<Vec<DrawRecord>> {
     }
     let long_path = dir.join("psa_long.csv");
     let text = read(&long_path)?;
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let mut rdr = reader(
+        &long_path,
+        &text,
+        &["draw", "strategy", "cost", "qaly", "ly"],
+    )?;
     let k = id.strategies.len();
     let mut by_draw: BTreeMap<u64, DrawRecord> = BTreeMap::new();
     for row in rdr.records() {
         let row = row.map_err(|e| refuse(format!("{}: {e}", long_path.display())))?;
-        let bad = || refuse(format!("{}: malformed row {row:?}", long_path.display()));
+        let bad = || malformed(&long_path, &row);
         let draw: u64 = row[0].parse().map_err(|_| bad())?;
         let s = id
             .strategies
