@@ -1562,6 +1562,26 @@ fn validation_rejects_a_line_that_can_never_be_given() {
         ],
         "strategies[1].lines[1]",
     );
+    // A `received` therapy that no earlier line gives; the message names it (it gave an index).
+    let e = try_model(
+        false,
+        &[],
+        &therapies,
+        &[strategy(
+            "s",
+            &[
+                ok,
+                r#"{ therapies = ["blin"], when = { received = ["ino"] } }"#,
+            ],
+            None,
+        )],
+    )
+    .expect_err("a line requiring a therapy never given before is rejected");
+    assert_eq!(e.path, "strategies[0].lines[1]", "{e}");
+    assert!(
+        e.message.contains("requires `ino` received"),
+        "the therapy is named: {e}"
+    );
     // Controls: the same conditions are accepted where some candidate can be given.
     for lines in [
         [r#"{ therapies = ["blin", "chemo"], when = { cd19 = "negative" } }"#],
@@ -1571,6 +1591,12 @@ fn validation_rejects_a_line_that_can_never_be_given() {
         try_model(false, &[], &therapies, &[strategy("s", &lines, None)])
             .unwrap_or_else(|e| panic!("{lines:?} rejected: {e}"));
     }
+    let after_ino = [
+        r#"{ therapies = ["ino"] }"#,
+        r#"{ therapies = ["blin"], when = { received = ["ino"] } }"#,
+    ];
+    try_model(false, &[], &therapies, &[strategy("s", &after_ino, None)])
+        .unwrap_or_else(|e| panic!("{after_ino:?} rejected: {e}"));
 }
 
 // ---------------------------------------------------------------------------------------------

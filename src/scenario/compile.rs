@@ -710,14 +710,15 @@ fn condition(
 /// Why a candidate can never be given, if it cannot: checked at load so that a strategy never
 /// silently skips a line for ever.
 fn never_eligible(
-    therapy: &Therapy,
+    therapies: &[Therapy],
+    candidate: &Candidate,
     line: &Condition,
-    own: &Condition,
     given_before: TherapySet,
     population: &Population,
     model_max_age: f64,
     trial_access: bool,
 ) -> Option<String> {
+    let (therapy, own) = (&therapies[candidate.therapy], &candidate.when);
     let name = &therapy.name;
     for c in [line, own] {
         match (therapy.target, c.cd19_positive, c.cd22_positive) {
@@ -735,9 +736,13 @@ fn never_eligible(
         }
         let missing = c.received & !given_before;
         if missing != 0 {
+            let names: Vec<String> = (0..therapies.len())
+                .filter(|&i| missing & (1 << i) != 0)
+                .map(|i| format!("`{}`", therapies[i].name))
+                .collect();
             return Some(format!(
-                "the condition requires a therapy that no earlier line of this strategy can give (therapy #{})",
-                missing.trailing_zeros()
+                "the condition requires {} received, which no earlier line of this strategy can give",
+                names.join(" and ")
             ));
         }
         if c.mrd_positive.is_some() {
@@ -853,9 +858,9 @@ fn strategy(
             .iter()
             .filter_map(|c| {
                 never_eligible(
-                    &therapies[c.therapy],
+                    therapies,
+                    c,
                     &when,
-                    &c.when,
                     given_before,
                     population,
                     max_age,
