@@ -121,7 +121,7 @@ pub struct PsaArgs {
     /// Output directory [default: output/<scenario file stem>-psa/].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// No progress bar.
+    /// No progress bar and no printed summary.
     #[arg(long)]
     pub quiet: bool,
 }
