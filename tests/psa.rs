@@ -723,6 +723,24 @@ fn near_certain_parameters_are_refused_before_their_quantiles_hang() {
     );
 }
 
+/// A WTP grid beyond 10^12 (the bound of `economics.wtp`) is refused: above 2^64 its amounts
+/// saturated to 18446744073709551615 (a ceac.csv of 32,624 rows at that one threshold), and
+/// above 2^53 a step of 1 never advanced, so loading the scenario never ended and took all the
+/// memory (even for `allseq run`).
+#[test]
+fn a_wtp_grid_beyond_ten_to_the_twelve_is_refused() {
+    for grid in [
+        "wtp_grid = { from = 0, to = 1e20, step = 1e16 }",
+        "wtp_grid = { from = 1e17, to = 100000000000010000, step = 1 }",
+    ] {
+        bad_uncertainty(
+            "wtp_grid = { from = 0, to = 300000, step = 10000 }",
+            grid,
+            "`uncertainty.wtp_grid`: needs whole amounts up to 10^12",
+        );
+    }
+}
+
 /// `--wtp nan` and `--wtp inf` once wrote a tornado of NaN without a word.
 #[test]
 fn dsa_refuses_a_willingness_to_pay_that_is_not_an_amount() {
