@@ -88,12 +88,13 @@ fn threads_arg(s: &str) -> Result<usize, String> {
     Ok(n)
 }
 
-/// Parses `--wtp`: a finite amount >= 0 per QALY (NaN or infinity made every NMB NaN).
+/// Parses `--wtp`: an amount per QALY from 0 to 10^12, the bound of `economics.wtp` (NaN or
+/// infinity made every NMB NaN, and so did 1e308, whose products with QALYs overflow).
 fn wtp_arg(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(w) if w.is_finite() && w >= 0.0 => Ok(w),
+        Ok(w) if (0.0..=1e12).contains(&w) => Ok(w),
         _ => Err(format!(
-            "`{s}` is not an amount per QALY (a finite number >= 0)"
+            "`{s}` is not an amount per QALY (a number from 0 to 10^12)"
         )),
     }
 }

@@ -741,12 +741,13 @@ fn a_wtp_grid_beyond_ten_to_the_twelve_is_refused() {
     }
 }
 
-/// `--wtp nan` and `--wtp inf` once wrote a tornado of NaN without a word.
+/// `--wtp nan` and `--wtp inf` once wrote a tornado of NaN without a word, and so did
+/// `--wtp 1e308` (its NMBs overflowed to infinity, their ranges NaN).
 #[test]
 fn dsa_refuses_a_willingness_to_pay_that_is_not_an_amount() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("dsa");
-    for wtp in ["nan", "inf", "-5", "x"] {
+    for wtp in ["nan", "inf", "-5", "x", "1e308", "1000000000001"] {
         let arg = format!("--wtp={wtp}");
         let o = allseq(&["dsa", s(&adult()), &arg, "--out", s(&out), "--quiet"]);
         let err = stderr(&o);
