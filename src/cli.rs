@@ -533,6 +533,10 @@ fn absolute(p: &Path, option: &'static str) -> Result<String> {
     }
 }
 
+/// The most array tasks `slurm-script` writes: SLURM's `MaxArraySize` is at most 4,000,001,
+/// so no cluster runs a larger array.
+const MAX_SHARDS: u64 = 4_000_001;
+
 /// Parses `--partition`: SLURM partition names, comma-separated (letters, digits, `_`, `-`,
 /// `.`); anything else would break the `#SBATCH` line it goes into.
 fn partition_arg(s: &str) -> Result<String, String> {
@@ -581,6 +585,17 @@ fn slurm_script(args: SlurmArgs, stdout: &mut dyn Write) -> Result<()> {
             reason: format!(
                 "needs 1 <= shards <= draws (got {} shards, {} draws)",
                 args.shards, args.draws
+            ),
+        });
+    }
+    // The script lists every shard's directory (in its merge command), so a count past what
+    // SLURM can run once made a vector too large to allocate (a panic) or to write.
+    if args.shards > MAX_SHARDS {
+        return Err(Error::Argument {
+            option: "--shards",
+            reason: format!(
+                "at most {MAX_SHARDS} (SLURM's largest job array; got {})",
+                args.shards
             ),
         });
     }

@@ -527,6 +527,22 @@ fn slurm_script_passes_k_explicitly_and_logs_to_a_directory() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("shards <= draws"));
+    // More shards than any SLURM array can have panicked (capacity overflow) building the list
+    // of shard directories for the merge.
+    let max = u64::MAX.to_string();
+    let bad = allseq(&[
+        "slurm-script",
+        s(&adult()),
+        "--draws",
+        &max,
+        "--patients",
+        "10",
+        "--shards",
+        &max,
+    ]);
+    let err = stderr(&bad);
+    assert_eq!(bad.status.code(), Some(2), "{err}");
+    assert!(err.contains("invalid --shards: at most 4000001"), "{err}");
 }
 
 /// Values that would break the script's lines are refused: a partition with a line break once
