@@ -251,6 +251,21 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
         &|t| format!("{t}{}\n", second_line(t).replacen("4,", "12,", 1)),
         "draw 12 has parameters but no results",
     );
+    // `--out` one of the shards (here by another spelling of its path) once replaced that
+    // shard's files with the merged ones, losing the shard.
+    let before = std::fs::read(shards[2].join("psa_long.csv")).unwrap();
+    let o = merge(&shards, &shards[2].join("."));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("invalid --out: ") && err.contains("is one of the shard directories"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(shards[2].join("psa_long.csv")).unwrap(),
+        before
+    );
+    assert!(!shards[2].join("ceac.csv").exists(), "nothing written");
     let o = merge(&shards, &dir.path().join("merged"));
     assert!(o.status.success(), "{}", stderr(&o));
 }
