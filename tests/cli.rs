@@ -415,6 +415,36 @@ fn unwritable_output_directory() {
     assert!(!err.contains("panicked"));
 }
 
+/// A directory in the output directory under the name of an output file: the run fails
+/// before any file is in place. It used to rename `summary.csv` into place, fail on
+/// `survival.csv`, and leave the other files' temporaries (`.survival.csv.tmp-<pid>`, ...).
+#[test]
+fn a_directory_in_the_way_of_an_output_file_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("survival.csv").join("x")).unwrap();
+    let o = allseq(&[
+        "run",
+        adult().to_str().unwrap(),
+        "--patients",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("survival.csv") && !err.contains("panicked"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, ["survival.csv"], "partial output left");
+}
+
 #[test]
 fn trace_shows_attributes_and_events_in_time_order() {
     let o = allseq(&[
