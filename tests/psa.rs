@@ -754,6 +754,42 @@ fn near_certain_parameters_are_refused_before_their_quantiles_hang() {
     );
 }
 
+/// Parameters valid one at a time can break a rule together in some draw; the error says it
+/// is the draw's values (it used to point at the file's line with numbers not in the file).
+#[test]
+fn a_draw_whose_parameters_break_a_rule_together_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // Appended to the last table of the file, [uncertainty.parameters].
+    let text = format!(
+        "{}\"therapies.blinatumomab.toxicities[0].any_grade\" = {{ dist = \"beta\", mean = 0.14, se = 0.03 }}\n\"therapies.blinatumomab.toxicities[0].grade3plus\" = {{ dist = \"beta\", mean = 0.06, se = 0.02 }}\n",
+        adult_text()
+    );
+    let path = write(dir.path(), "joint.toml", &text);
+    let out = dir.path().join("out");
+    let o = allseq(&[
+        "psa",
+        s(&path),
+        "--draws",
+        "300",
+        "--patients",
+        "1",
+        "--threads",
+        "1",
+        "--out",
+        s(&out),
+        "--quiet",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`therapies.blinatumomab.toxicities[0].grade3plus`: in PSA draw ")
+            && err.contains(
+                "the sampled parameters together break a rule: must not exceed any_grade"
+            ),
+        "{err}"
+    );
+}
+
 /// A WTP grid beyond 10^12 (the bound of `economics.wtp`) is refused: above 2^64 its amounts
 /// saturated to 18446744073709551615 (a ceac.csv of 32,624 rows at that one threshold), and
 /// above 2^53 a step of 1 never advanced, so loading the scenario never ended and took all the
