@@ -88,12 +88,13 @@ fn threads_arg(s: &str) -> Result<usize, String> {
     Ok(n)
 }
 
-/// Parses `--wtp`: a finite amount >= 0 per QALY (NaN or infinity made every NMB NaN).
+/// Parses `--wtp`: an amount per QALY from 0 to 10^12, the bound of `economics.wtp` (NaN or
+/// infinity made every NMB NaN, and so did 1e308, whose products with QALYs overflow).
 fn wtp_arg(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(w) if w.is_finite() && w >= 0.0 => Ok(w),
+        Ok(w) if (0.0..=1e12).contains(&w) => Ok(w),
         _ => Err(format!(
-            "`{s}` is not an amount per QALY (a finite number >= 0)"
+            "`{s}` is not an amount per QALY (a number from 0 to 10^12)"
         )),
     }
 }
@@ -532,6 +533,10 @@ fn absolute(p: &Path, option: &'static str) -> Result<String> {
     }
 }
 
+/// The most array tasks `slurm-script` writes: SLURM's `MaxArraySize` is at most 4,000,001,
+/// so no cluster runs a larger array.
+const MAX_SHARDS: u64 = 4_000_001;
+
 /// Parses `--partition`: SLURM partition names, comma-separated (letters, digits, `_`, `-`,
 /// `.`); anything else would break the `#SBATCH` line it goes into.
 fn partition_arg(s: &str) -> Result<String, String> {
@@ -580,6 +585,17 @@ fn slurm_script(args: SlurmArgs, stdout: &mut dyn Write) -> Result<()> {
             reason: format!(
                 "needs 1 <= shards <= draws (got {} shards, {} draws)",
                 args.shards, args.draws
+            ),
+        });
+    }
+    // The script lists every shard's directory (in its merge command), so a count past what
+    // SLURM can run once made a vector too large to allocate (a panic) or to write.
+    if args.shards > MAX_SHARDS {
+        return Err(Error::Argument {
+            option: "--shards",
+            reason: format!(
+                "at most {MAX_SHARDS} (SLURM's largest job array; got {})",
+                args.shards
             ),
         });
     }

@@ -49,6 +49,14 @@ impl Staged {
     /// [`Error::Output`] if the temporary file cannot be written.
     pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         let target = self.dir.join(name);
+        // A directory in the way fails its rename in `commit`, after the files before it were
+        // renamed: refuse it now, while nothing is in place.
+        if target.is_dir() {
+            return Err(Error::Output {
+                path: target,
+                source: std::io::ErrorKind::IsADirectory.into(),
+            });
+        }
         let tmp = self.dir.join(format!(".{name}.tmp-{}", std::process::id()));
         let mut f = fs::File::create(&tmp).map_err(out_err(&tmp))?;
         // Registered before writing, so a failed write is cleaned up too.
@@ -61,14 +69,19 @@ impl Staged {
     /// Renames every staged file into place.
     ///
     /// # Errors
-    /// [`Error::Output`] if a rename fails.
+    /// [`Error::Output`] if a rename fails; the temporaries not renamed are removed.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
-        let files = std::mem::take(&mut self.files);
-        let mut done = Vec::with_capacity(files.len());
-        for (tmp, target) in &files {
-            fs::rename(tmp, target).map_err(out_err(target))?;
+        let mut done = Vec::with_capacity(self.files.len());
+        for (i, (tmp, target)) in self.files.iter().enumerate() {
+            if let Err(source) = fs::rename(tmp, target) {
+                let err = out_err(target)(source);
+                // `Drop` removes the rest.
+                self.files.drain(..i);
+                return Err(err);
+            }
             done.push(target.clone());
         }
+        self.files.clear();
         Ok(done)
     }
 }

@@ -156,6 +156,21 @@ impl Metric {
     fn needs_economics(self) -> bool {
         matches!(self, Metric::MeanLy | Metric::MeanQaly | Metric::MeanCost)
     }
+
+    /// The values the metric can take: [0, 1] for a proportion or a survival, >= 0 for a time,
+    /// a cost or life-years; any for QALYs (a disutility can exceed a utility).
+    fn range(self) -> (f64, f64) {
+        match self {
+            Metric::MedianOsMonths
+            | Metric::MedianEfsMonths
+            | Metric::MedianRfsMonths
+            | Metric::MedianTimeToInfusionDays
+            | Metric::MeanLy
+            | Metric::MeanCost => (0.0, f64::INFINITY),
+            Metric::MeanQaly => (f64::NEG_INFINITY, f64::INFINITY),
+            _ => (0.0, 1.0),
+        }
+    }
 }
 
 const METRICS: &str = "first_line_response_rate, mrd_negative_rate, car_t_infused_fraction, manufacturing_failure_rate, median_os_months, median_efs_months, median_rfs_months, os_at_months:<m>, efs_at_months:<m>, rfs_at_months:<m>, hct_rate, crs_grade3plus_rate, icans_grade3plus_rate, sos_rate, cd19_negative_relapse_fraction, relapse_rate, median_time_to_infusion_days, mean_ly, mean_qaly, mean_cost";
@@ -473,6 +488,14 @@ pub fn plan(path: &Path) -> Result<Plan> {
             return Err(err(
                 f("value"),
                 format!("must be a finite number (got {})", t.value),
+            ));
+        }
+        let (low, high) = metric.range();
+        if !(low..=high).contains(&t.value) {
+            let want = if high == 1.0 { "in [0, 1]" } else { ">= 0" };
+            return Err(err(
+                f("value"),
+                format!("must be {want} for `{}` (got {})", t.metric, t.value),
             ));
         }
         if !(t.tolerance.is_finite() && t.tolerance > 0.0) {

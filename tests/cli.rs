@@ -350,6 +350,25 @@ fn line_that_can_never_be_given() {
     );
 }
 
+/// A consolidation naming a therapy twice kept only the last entry's `when` (here the HCT
+/// after CAR-T lost its MRD-positive condition: 36% of car_t_first patients transplanted
+/// instead of 20%), and an empty `after` never transplanted; both without a word.
+#[test]
+fn consolidation_after_a_therapy_twice_or_after_none() {
+    bad_value(
+        "\"salvage_chemo\"] },\n    { therapies = [\"inotuzumab\", \"salvage_chemo\"] },\n]\nconsolidation = { therapy = \"allo_hct\", after = [\"blinatumomab\", \"inotuzumab\", \"salvage_chemo\", { therapy = \"cd19_car_t\", when = { mrd = \"positive\" } }], max_cycles_before = { inotuzumab = 2 } }",
+        "\"salvage_chemo\"] },\n    { therapies = [\"inotuzumab\", \"salvage_chemo\"] },\n]\nconsolidation = { therapy = \"allo_hct\", after = [\"blinatumomab\", \"inotuzumab\", \"salvage_chemo\", { therapy = \"cd19_car_t\", when = { mrd = \"positive\" } }, \"cd19_car_t\"], max_cycles_before = { inotuzumab = 2 } }",
+        "strategies[1].consolidation.after[4]",
+        "names `cd19_car_t` a second time",
+    );
+    bad_value(
+        "consolidation = { therapy = \"allo_hct\", after = [\"salvage_chemo\"] }",
+        "consolidation = { therapy = \"allo_hct\", after = [] }",
+        "strategies[3].consolidation.after",
+        "names no therapy, so the transplant is never given",
+    );
+}
+
 #[test]
 fn empty_strategy_list() {
     let text = adult_text();
@@ -413,6 +432,36 @@ fn unwritable_output_directory() {
         "{err}"
     );
     assert!(!err.contains("panicked"));
+}
+
+/// A directory in the output directory under the name of an output file: the run fails
+/// before any file is in place. It used to rename `summary.csv` into place, fail on
+/// `survival.csv`, and leave the other files' temporaries (`.survival.csv.tmp-<pid>`, ...).
+#[test]
+fn a_directory_in_the_way_of_an_output_file_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("survival.csv").join("x")).unwrap();
+    let o = allseq(&[
+        "run",
+        adult().to_str().unwrap(),
+        "--patients",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("survival.csv") && !err.contains("panicked"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, ["survival.csv"], "partial output left");
 }
 
 #[test]

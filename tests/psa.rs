@@ -266,6 +266,21 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
         &|t| format!("{t}{}\n", second_line(t).replacen("4,", "12,", 1)),
         "draw 12 has parameters but no results",
     );
+    // `--out` one of the shards (here by another spelling of its path) once replaced that
+    // shard's files with the merged ones, losing the shard.
+    let before = std::fs::read(shards[2].join("psa_long.csv")).unwrap();
+    let o = merge(&shards, &shards[2].join("."));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("invalid --out: ") && err.contains("is one of the shard directories"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(shards[2].join("psa_long.csv")).unwrap(),
+        before
+    );
+    assert!(!shards[2].join("ceac.csv").exists(), "nothing written");
     let o = merge(&shards, &dir.path().join("merged"));
     assert!(o.status.success(), "{}", stderr(&o));
 }
@@ -542,6 +557,22 @@ fn slurm_script_passes_k_explicitly_and_logs_to_a_directory() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("shards <= draws"));
+    // More shards than any SLURM array can have panicked (capacity overflow) building the list
+    // of shard directories for the merge.
+    let max = u64::MAX.to_string();
+    let bad = allseq(&[
+        "slurm-script",
+        s(&adult()),
+        "--draws",
+        &max,
+        "--patients",
+        "10",
+        "--shards",
+        &max,
+    ]);
+    let err = stderr(&bad);
+    assert_eq!(bad.status.code(), Some(2), "{err}");
+    assert!(err.contains("invalid --shards: at most 4000001"), "{err}");
 }
 
 /// Values that would break the script's lines are refused: a partition with a line break once
@@ -738,12 +769,67 @@ fn near_certain_parameters_are_refused_before_their_quantiles_hang() {
     );
 }
 
-/// `--wtp nan` and `--wtp inf` once wrote a tornado of NaN without a word.
+/// Parameters valid one at a time can break a rule together in some draw; the error says it
+/// is the draw's values (it used to point at the file's line with numbers not in the file).
+#[test]
+fn a_draw_whose_parameters_break_a_rule_together_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // Appended to the last table of the file, [uncertainty.parameters].
+    let text = format!(
+        "{}\"therapies.blinatumomab.toxicities[0].any_grade\" = {{ dist = \"beta\", mean = 0.14, se = 0.03 }}\n\"therapies.blinatumomab.toxicities[0].grade3plus\" = {{ dist = \"beta\", mean = 0.06, se = 0.02 }}\n",
+        adult_text()
+    );
+    let path = write(dir.path(), "joint.toml", &text);
+    let out = dir.path().join("out");
+    let o = allseq(&[
+        "psa",
+        s(&path),
+        "--draws",
+        "300",
+        "--patients",
+        "1",
+        "--threads",
+        "1",
+        "--out",
+        s(&out),
+        "--quiet",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`therapies.blinatumomab.toxicities[0].grade3plus`: in PSA draw ")
+            && err.contains(
+                "the sampled parameters together break a rule: must not exceed any_grade"
+            ),
+        "{err}"
+    );
+}
+
+/// A WTP grid beyond 10^12 (the bound of `economics.wtp`) is refused: above 2^64 its amounts
+/// saturated to 18446744073709551615 (a ceac.csv of 32,624 rows at that one threshold), and
+/// above 2^53 a step of 1 never advanced, so loading the scenario never ended and took all the
+/// memory (even for `allseq run`).
+#[test]
+fn a_wtp_grid_beyond_ten_to_the_twelve_is_refused() {
+    for grid in [
+        "wtp_grid = { from = 0, to = 1e20, step = 1e16 }",
+        "wtp_grid = { from = 1e17, to = 100000000000010000, step = 1 }",
+    ] {
+        bad_uncertainty(
+            "wtp_grid = { from = 0, to = 300000, step = 10000 }",
+            grid,
+            "`uncertainty.wtp_grid`: needs whole amounts up to 10^12",
+        );
+    }
+}
+
+/// `--wtp nan` and `--wtp inf` once wrote a tornado of NaN without a word, and so did
+/// `--wtp 1e308` (its NMBs overflowed to infinity, their ranges NaN).
 #[test]
 fn dsa_refuses_a_willingness_to_pay_that_is_not_an_amount() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("dsa");
-    for wtp in ["nan", "inf", "-5", "x"] {
+    for wtp in ["nan", "inf", "-5", "x", "1e308", "1000000000001"] {
         let arg = format!("--wtp={wtp}");
         let o = allseq(&["dsa", s(&adult()), &arg, "--out", s(&out), "--quiet"]);
         let err = stderr(&o);

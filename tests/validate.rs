@@ -226,6 +226,25 @@ fn invalid_targets_files_are_rejected_with_their_location() {
             "target[0].metric",
             "needs a scenario with [economics]",
         ),
+        // Published values a metric cannot take were compared (and failed) without a word.
+        (
+            "value = 1",
+            "value = -0.2",
+            "target[0].value",
+            "must be in [0, 1] for `relapse_rate` (got -0.2)",
+        ),
+        (
+            "value = 1",
+            "value = 44",
+            "target[0].value",
+            "must be in [0, 1] for `relapse_rate` (got 44)",
+        ),
+        (
+            "relapse_rate\"\npopulation = \"all\"\nvalue = 1",
+            "median_os_months\"\npopulation = \"all\"\nvalue = -3",
+            "target[0].value",
+            "must be >= 0 for `median_os_months` (got -3)",
+        ),
     ] {
         let bad = good.replace(bad_from, bad_to);
         let o = validate(dir.path(), &bad, &[]);

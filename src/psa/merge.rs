@@ -2,8 +2,8 @@
 //!
 //! Refuses, naming what is wrong, when the manifests disagree (scenario, seed, draws, patients,
 //! version, platform, strategies, parameters, WTP grid), when a draw is missing or present
-//! twice, or when a shard's file is damaged (a non-finite number, a row twice, parameters
-//! without results).
+//! twice, when a shard's file is damaged (a non-finite number, a row twice, parameters
+//! without results), or when `--out` is one of the shard directories.
 
 use super::run::{DrawRecord, PsaManifest, finite_cell, write_outputs};
 use crate::error::{Error, Result};
@@ -175,6 +175,19 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize> {
     let started = now_rfc3339();
     if dirs.is_empty() {
         return Err(refuse("give at least one shard directory".into()));
+    }
+    // Merging into a shard's own directory replaced that shard's files with the merged ones:
+    // the shard was lost, and every later merge found its draws twice.
+    if let Ok(o) = out.canonicalize()
+        && let Some(dir) = dirs.iter().find(|d| d.canonicalize().is_ok_and(|d| d == o))
+    {
+        return Err(Error::Argument {
+            option: "--out",
+            reason: format!(
+                "{} is one of the shard directories, whose files the merge would replace; choose another directory",
+                dir.display()
+            ),
+        });
     }
     let mut first: Option<PsaManifest> = None;
     let mut seen: BTreeMap<u64, PathBuf> = BTreeMap::new();

@@ -355,13 +355,15 @@ fn compile_param(key: &str, spec: &ParamSpec) -> R<Param> {
 /// A malformed distribution or grid, with its field path.
 pub fn compile(spec: &UncertaintySpec) -> Result<Uncertainty, Invalid> {
     let g = &spec.wtp_grid;
+    // At most 10^12, as `economics.wtp`: above 2^64 the amounts saturated to one value, and
+    // above 2^53 a step of 1 no longer moved `w` (the loop below never ended).
     let ok = [g.from, g.to, g.step]
         .iter()
-        .all(|v| v.is_finite() && *v >= 0.0 && v.fract() == 0.0);
+        .all(|v| v.is_finite() && *v >= 0.0 && v.fract() == 0.0 && *v <= 1e12);
     if !ok || g.step == 0.0 || g.to < g.from || (g.to - g.from) / g.step > 100_000.0 {
         return invalid(
             "uncertainty.wtp_grid".into(),
-            "needs whole amounts from <= to, step > 0, at most 100,000 points",
+            "needs whole amounts up to 10^12, from <= to, step > 0, at most 100,000 points",
         );
     }
     let mut wtp_grid = Vec::new();

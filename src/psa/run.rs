@@ -238,7 +238,17 @@ pub fn draw_model(
         .zip(&values)
         .map(|(p, v)| (p.path.as_str(), v.to_toml()))
         .collect();
-    Ok((scenario.with_values(&pairs)?, Uncertainty::cells(&values)))
+    // The load-time check tries each parameter alone; two together (a toxicity's `any_grade`
+    // and `grade3plus`, say) can still break a rule in some draw. Say so: the values in the
+    // message are the draw's, not the file's.
+    let model = scenario.with_values(&pairs).map_err(|mut e| {
+        e.message = format!(
+            "in PSA draw {draw}, the sampled parameters together break a rule: {}",
+            e.message
+        );
+        e
+    })?;
+    Ok((model, Uncertainty::cells(&values)))
 }
 
 /// Simulates one draw: parameters from (seed, draw), patients from (seed, draw, patient).

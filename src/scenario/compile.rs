@@ -909,6 +909,13 @@ fn strategy(
                     format!("`{}` is not a transplant (kind = \"hct\")", c.therapy),
                 );
             }
+            // An empty list was a transplant never given, without a word.
+            if c.after.is_empty() {
+                return invalid(
+                    format!("{cp}.after"),
+                    "names no therapy, so the transplant is never given (remove `consolidation` for none)",
+                );
+            }
             let mut after = [None; MAX_THERAPIES];
             let any = |_: &TherapyKind| Ok(());
             for (k, cand) in candidates(&format!("{cp}.after"), &c.after, therapies, ids, any)?
@@ -929,6 +936,13 @@ fn strategy(
                         format!(
                             "`{name}` is not given by any line of this strategy, so its remissions never occur"
                         ),
+                    );
+                }
+                // A second entry silently replaced the first one's `when`.
+                if after[cand.therapy].is_some() {
+                    return invalid(
+                        ap,
+                        format!("names `{name}` a second time: give one entry, with one `when`"),
                     );
                 }
                 after[cand.therapy] = Some(cand.when);
