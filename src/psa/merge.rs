@@ -2,8 +2,9 @@
 //!
 //! Refuses, naming what is wrong, when the manifests disagree (scenario, seed, draws, patients,
 //! version, platform, strategies, parameters, WTP grid), when a draw is missing or present
-//! twice, when a shard's file is damaged (a non-finite number, a row twice, parameters
-//! without results), or when `--out` is one of the shard directories.
+//! twice, when a shard's file is damaged (a header other than the PSA's columns, a non-finite
+//! number, a row twice, parameters without results), or when `--out` is one of the shard
+//! directories.
 
 use super::run::{DrawRecord, PsaManifest, finite_cell, write_outputs};
 use crate::error::{Error, Result};
