@@ -573,6 +573,42 @@ fn slurm_script_passes_k_explicitly_and_logs_to_a_directory() {
     let err = stderr(&bad);
     assert_eq!(bad.status.code(), Some(2), "{err}");
     assert!(err.contains("invalid --shards: at most 4000001"), "{err}");
+    // The merge command lists every shard directory and goes to `sbatch --wrap` as one
+    // argument, which Linux caps at 131,071 bytes: 3,000 shards under a long `--out` would
+    // fail at submission (about 50 bytes a shard), under a short one they fit (about 17).
+    let dir = tempfile::tempdir().unwrap();
+    let long_out = dir
+        .path()
+        .join("a-directory-name-long-enough-to-matter-here");
+    let three_thousand = |out: &Path| {
+        allseq(&[
+            "slurm-script",
+            s(&adult()),
+            "--draws",
+            "3000",
+            "--patients",
+            "10",
+            "--shards",
+            "3000",
+            "--out",
+            s(out),
+        ])
+    };
+    let bad = three_thousand(&long_out);
+    let err = stderr(&bad);
+    assert_eq!(bad.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("over the 131071 that Linux passes in the one argument of `sbatch --wrap`"),
+        "{err}"
+    );
+    let ok = three_thousand(Path::new("/o"));
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let script = String::from_utf8(ok.stdout).unwrap();
+    let merge = script
+        .lines()
+        .find_map(|l| l.strip_prefix("# Merge:      "))
+        .expect("the script shows its merge command");
+    assert!(merge.len() <= 131_071 && merge.contains("'/o/shard-2999'"));
 }
 
 /// Values that would break the script's lines are refused: a partition with a line break once

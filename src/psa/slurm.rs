@@ -41,18 +41,27 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// The script text.
-pub fn script(o: &SlurmOptions) -> String {
-    let k = o.shards;
-    let shard_dirs: Vec<String> = (0..k)
+/// The longest single argument Linux passes to a program (`MAX_ARG_STRLEN`, 32 pages of 4 KiB,
+/// with its terminating NUL): the merge command goes to `sbatch --wrap` as one argument.
+pub const MAX_WRAP_BYTES: usize = 131_071;
+
+/// The merge command that task 0 submits with `sbatch --wrap`: every shard's directory, by name.
+pub fn merge_command(o: &SlurmOptions) -> String {
+    let shard_dirs: Vec<String> = (0..o.shards)
         .map(|i| quote(&format!("{}/shard-{i}", o.out)))
         .collect();
-    let merge = format!(
+    format!(
         "{} merge {} --out {}",
         quote(&o.allseq),
         shard_dirs.join(" "),
         quote(&format!("{}/merged", o.out))
-    );
+    )
+}
+
+/// The script text.
+pub fn script(o: &SlurmOptions) -> String {
+    let k = o.shards;
+    let merge = merge_command(o);
     let mut s = String::new();
     let _ = writeln!(s, "#!/usr/bin/env bash");
     let _ = writeln!(s, "#SBATCH --job-name=allseq-psa");
