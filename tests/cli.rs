@@ -193,6 +193,22 @@ fn missing_file() {
     );
 }
 
+/// A file no scenario could be, endless or huge, is refused after 16 MiB: `/dev/zero` as the
+/// scenario, or as what it extends, was read until memory ran out.
+#[test]
+fn endless_input_is_refused_after_16_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(Path::new("/dev/zero"), &[], dir.path());
+    assert!(err.contains("/dev/zero: larger than 16 MiB"), "{err}");
+    let child = dir.path().join("child.toml");
+    std::fs::write(&child, "extends = \"/dev/zero\"\n").unwrap();
+    let err = fails(&child, &[], dir.path());
+    assert!(
+        err.contains("child.toml:1:1: `extends`: cannot read /dev/zero: larger than 16 MiB"),
+        "{err}"
+    );
+}
+
 #[test]
 fn invalid_toml_shows_line_and_column() {
     let dir = tempfile::tempdir().unwrap();

@@ -123,6 +123,26 @@ impl Source {
     }
 }
 
+/// The largest input file read: the shipped scenarios are under 40 KiB. Without a bound,
+/// `/dev/zero` given as a scenario (or as what it extends) was read until memory ran out.
+const MAX_INPUT_BYTES: u64 = 16 << 20;
+
+/// Reads a scenario or targets file as text, refusing one larger than [`MAX_INPUT_BYTES`].
+fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "larger than 16 MiB, which no scenario is",
+        ));
+    }
+    Ok(text)
+}
+
 /// Reads and deserializes a TOML file other than a scenario (a targets file, say), with the same
 /// located errors as scenarios.
 ///
@@ -130,7 +150,7 @@ impl Source {
 /// [`Error::ReadScenario`] if the file cannot be read; [`Error::Scenario`] for invalid TOML or
 /// an unknown, missing or mistyped field.
 pub fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<(T, Source), Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadScenario {
+    let text = read_text(path).map_err(|source| Error::ReadScenario {
         path: path.to_path_buf(),
         source,
     })?;
@@ -169,7 +189,7 @@ pub fn load(path: &Path) -> Result<Scenario, Error> {
             )
             .into());
         }
-        let text = match std::fs::read_to_string(&p) {
+        let text = match read_text(&p) {
             Ok(text) => text,
             // A base that cannot be read is an error of the `extends` line that names it.
             Err(source) => {
