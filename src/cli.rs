@@ -880,15 +880,20 @@ fn trace(args: TraceArgs, stdout: &mut dyn Write) -> Result<()> {
                 })?,
         ],
     };
-    let rows = crate::trace::trace(
+    // Each patient's rows are written as they are made: a long trace streams.
+    let mut first = true;
+    crate::trace::trace(
         model,
         args.seed.unwrap_or(model.seed),
         patients,
         &strategies,
-    );
-    let bytes = match args.format {
-        TraceFormat::Text => crate::trace::to_text(&rows).into_bytes(),
-        TraceFormat::Csv => crate::trace::to_csv(&rows)?,
-    };
-    stdout.write_all(&bytes).map_err(stdout_err)
+        |rows| {
+            let bytes = match args.format {
+                TraceFormat::Text => crate::trace::to_text(rows).into_bytes(),
+                TraceFormat::Csv => crate::trace::to_csv(rows, first)?,
+            };
+            first = false;
+            stdout.write_all(&bytes).map_err(stdout_err)
+        },
+    )
 }

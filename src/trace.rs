@@ -193,12 +193,24 @@ fn describe_outcome(o: &Outcome) -> String {
     )
 }
 
-/// Traces `patients` patients under the strategies `strategies` (indices).
-pub fn trace(model: &Model, seed: u64, patients: u64, strategies: &[usize]) -> Vec<TraceRow> {
+/// Traces `patients` patients under the strategies `strategies` (indices), handing each
+/// patient's rows (every strategy's, in order) to `each` as soon as they are made, so that a
+/// long trace streams in constant memory. Stops at the first error of `each`.
+///
+/// # Errors
+/// The first error `each` returns.
+pub fn trace<E>(
+    model: &Model,
+    seed: u64,
+    patients: u64,
+    strategies: &[usize],
+    mut each: impl FnMut(&[TraceRow]) -> Result<(), E>,
+) -> Result<(), E> {
     let run = RunKey::new(seed);
     let mut ws = Workspace::new(model);
     let mut rows = Vec::new();
     for patient in 0..patients {
+        rows.clear();
         let attrs = ws.attributes(model, run, patient);
         for &s in strategies {
             let name = model.strategies[s].name.clone();
@@ -224,8 +236,9 @@ pub fn trace(model: &Model, seed: u64, patients: u64, strategies: &[usize]) -> V
                 describe_outcome(&outcome),
             ));
         }
+        each(&rows)?;
     }
-    rows
+    Ok(())
 }
 
 /// Human-readable rendering, grouped by patient and strategy.
@@ -250,13 +263,15 @@ pub fn to_text(rows: &[TraceRow]) -> String {
     out
 }
 
-/// CSV rendering: `patient, strategy, day, kind, what`.
+/// CSV rendering: `patient, strategy, day, kind, what`, with the header line if `header`.
 ///
 /// # Errors
 /// A CSV writer error (never expected for in-memory output).
-pub fn to_csv(rows: &[TraceRow]) -> Result<Vec<u8>, csv::Error> {
+pub fn to_csv(rows: &[TraceRow], header: bool) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["patient", "strategy", "day", "kind", "what"])?;
+    if header {
+        w.write_record(["patient", "strategy", "day", "kind", "what"])?;
+    }
     for r in rows {
         w.write_record([
             r.patient.to_string(),
