@@ -43,8 +43,9 @@ impl ScenarioError {
 /// Any error allseq reports.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The scenario file could not be read.
-    #[error("cannot read scenario file {}: {source}", path.display())]
+    /// A scenario or targets file could not be read (the message said "scenario file" for
+    /// targets files too).
+    #[error("cannot read {}: {source}", path.display())]
     ReadScenario {
         /// The path given.
         path: PathBuf,

@@ -188,7 +188,7 @@ fn missing_file() {
     let dir = tempfile::tempdir().unwrap();
     let err = fails(&dir.path().join("nope.toml"), &[], dir.path());
     assert!(
-        err.contains("cannot read scenario file") && err.contains("nope.toml"),
+        err.contains("cannot read") && err.contains("nope.toml: No such file"),
         "{err}"
     );
 }
