@@ -204,4 +204,28 @@ mod tests {
         );
         assert_eq!(rows[3].icer, Some(20.0));
     }
+
+    #[test]
+    fn equal_icers_keep_the_middle_strategy_on_the_frontier() {
+        // Collinear: B vs A and C vs B both cost 10 per QALY. B is not extendedly dominated
+        // (its ICER does not exceed the next one's), and C's ICER is against B. Kills `>` ->
+        // `>=` in the extended-dominance test.
+        let rows = analyse(&[(0.0, 0.0), (10.0, 1.0), (20.0, 2.0)]);
+        let s: Vec<Status> = rows.iter().map(|r| r.status).collect();
+        assert_eq!(s, [Status::Reference, Status::Frontier, Status::Frontier]);
+        assert_eq!(rows[1].icer, Some(10.0));
+        assert_eq!(rows[2].icer, Some(10.0));
+    }
+
+    #[test]
+    fn negative_zero_cost_is_the_same_cost() {
+        // -0.0 sorts before 0.0 (total_cmp) but is the same cost: the strategy at -0.0 with
+        // fewer QALYs is dominated by the one at 0.0, although it is listed first. Kills the
+        // mutants of the strictness clause that would only look at later-listed strategies'
+        // costs (`||` -> `&&`, `r.qaly > qi` -> `r.qaly < qi`).
+        let rows = analyse(&[(0.0, 2.0), (-0.0, 1.0)]);
+        let got: Vec<(usize, Status)> = rows.iter().map(|r| (r.index, r.status)).collect();
+        assert_eq!(got, [(1, Status::Dominated), (0, Status::Reference)]);
+        assert_eq!(rows[1].icer, None);
+    }
 }

@@ -485,7 +485,85 @@ mod tests {
         let acc = l.close(40.0);
         // 40 days at 1.0 minus 40 days at 0.5 (not 100).
         assert!((acc.qaly - 20.0 / DAYS_PER_YEAR).abs() < 1e-12);
+        // Discounted too: the credit back for days 40-100 is discounted over those days.
+        let r = Economics::continuous(0.03);
+        let want = 0.5 * discounted_duration(r, 0.0, 40.0 / DAYS_PER_YEAR);
+        assert!(
+            (acc.qaly_disc - want).abs() < 1e-12,
+            "{} vs {want}",
+            acc.qaly_disc
+        );
         // The cut episode is credited back once, however often the ledger is closed.
         assert_eq!(l.close(40.0), acc);
+    }
+
+    #[test]
+    fn discount_tables_fall_back_to_exp_before_time_zero() {
+        // The tables cover [0, 200 years); a negative time is documented to use `exp`. Through
+        // the tables' path (whole days truncated towards zero, the rest to the polynomial) -400
+        // days at 3% would be off by about x^6/720 = 1.5e-12 relative (x = 0.0324): thousands
+        // of EPSILON. Kills `t >= 0.0` -> `t < 0.0` in `DiscountTables::at`.
+        let rho = Economics::continuous(0.03);
+        let tables = DiscountTables::new(rho, rho / 2.0);
+        for t in [-0.5, -1.0, -400.0, -10_000.0] {
+            let f = tables.at(t);
+            for (got, rate) in [(f.costs, rho), (f.effects, rho / 2.0)] {
+                let want = (-rate / DAYS_PER_YEAR * t).exp();
+                assert!(
+                    (got - want).abs() <= 4.0 * f64::EPSILON * want,
+                    "{t}: {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn zero_discount_rate_discounts_nothing() {
+        // At 0% a year the discounted accounts equal the undiscounted ones (the `rho == 0` branch
+        // of `Ledger::integral`, for states and episodes). 100 days on treatment (0.5), 2 years
+        // of remission (0.8, 10 a day), long-term survivor (0.9) to 3 years; a 50-day episode
+        // (-0.2) and a one-off 5,000. Kills every mutant of `(b_days - a_days) / DAYS_PER_YEAR`.
+        let mut e = econ([0.5, 0.8, 0.4, 0.9, 0.3], 2.0);
+        (e.discount_costs, e.discount_effects) = (0.0, 0.0);
+        (e.rho_costs, e.rho_effects) = (0.0, 0.0);
+        e.discount = DiscountTables::new(0.0, 0.0);
+        let mut daily = [0.0; 7];
+        daily[2] = 10.0;
+        e.daily_costs[Health::Remission as usize] = Cost::new(daily);
+        let mut one_off = [0.0; 7];
+        one_off[0] = 5000.0;
+        let mut l = Ledger::new(&e);
+        l.enter(100.0, Health::Remission);
+        l.episode(200.0, 50.0, 0.2);
+        l.charge(300.0, &Cost::new(one_off));
+        let end = 3.0 * DAYS_PER_YEAR;
+        let acc = l.close(end);
+        let y = |d: f64| d / DAYS_PER_YEAR;
+        let remission_end = 100.0 + 2.0 * DAYS_PER_YEAR;
+        let qaly = 0.5 * y(100.0) + 0.8 * 2.0 + 0.9 * y(end - remission_end) - 0.2 * y(50.0);
+        assert!((acc.qaly - qaly).abs() < 1e-12, "{} vs {qaly}", acc.qaly);
+        assert!(
+            (acc.qaly_disc - qaly).abs() < 1e-12,
+            "{} vs {qaly}",
+            acc.qaly_disc
+        );
+        assert!((acc.ly_disc - 3.0).abs() < 1e-12, "{}", acc.ly_disc);
+        let cost = 10.0 * 2.0 * DAYS_PER_YEAR + 5000.0;
+        assert!((acc.cost - cost).abs() < 1e-9);
+        assert!((acc.cost_disc - cost).abs() < 1e-9, "{}", acc.cost_disc);
+        assert!((acc.cost_disc_by_category[2] - 10.0 * 2.0 * DAYS_PER_YEAR).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_episode_of_no_duration_changes_nothing() {
+        // A zero or negative duration is ignored, whatever the disutility (a negative one would
+        // otherwise add QALYs). Kills `d == 0.0 || days <= 0.0` -> `&&` in `Ledger::episode`.
+        let e = econ([1.0; 5], 2.0);
+        let mut plain = Ledger::new(&e);
+        let want = plain.close(100.0);
+        let mut l = Ledger::new(&e);
+        l.episode(10.0, -30.0, 0.5);
+        l.episode(20.0, 0.0, 0.5);
+        assert_eq!(l.close(100.0), want);
     }
 }
