@@ -644,4 +644,70 @@ mod tests {
         none.add(d(400.0), false);
         assert_eq!(none.median_days(), None);
     }
+
+    #[test]
+    fn large_values_are_summed_exactly() {
+        // Beyond 9e18 / 2^32 (about 2.1e9) the fixed-point value leaves i64: the slow path
+        // rounds it in i128. Kills `y.abs() < 9.0e18` -> `>` in `round_to_i128` (which would send
+        // these through the i64 conversion, saturating at 2^63 / 2^32).
+        let mut s = ExactSum::default();
+        let mut m = ExactMean::default();
+        for x in [5.0e9, 7.0e9, -1.0e9] {
+            s.add(x);
+            m.add(x);
+        }
+        assert_eq!(s.mean(), 11.0e9 / 3.0);
+        assert_eq!(m.mean(), 11.0e9 / 3.0);
+    }
+
+    #[test]
+    fn std_error_of_one_and_two_values() {
+        // Kills `self.n < 2` -> `<=` and `==` in `ExactSum::std_error`.
+        let mut s = ExactSum::default();
+        s.add(0.3);
+        assert_eq!(s.std_error(), 0.0, "one value: no standard error");
+        let mut s = ExactSum::default();
+        s.add(1.0);
+        s.add(3.0);
+        // sd = sqrt(((1 - 2)^2 + (3 - 2)^2) / 1) = sqrt(2), se = sd / sqrt(2) = 1.
+        assert!((s.std_error() - 1.0).abs() < 1e-12, "{}", s.std_error());
+    }
+
+    #[test]
+    fn at_month_is_none_beyond_the_follow_up() {
+        // 400 days: month 13 (395.69 days) is covered, month 14 (426.13) is not. Kills `*` ->
+        // `+` and `/` in `SurvivalHist::at_month`.
+        let mut h = SurvivalHist::new(400.0);
+        h.add(d(10.0), true);
+        h.add(d(400.0), false);
+        assert_eq!(h.at_month(13), Some(0.5));
+        assert_eq!(h.at_month(14), None);
+    }
+
+    #[test]
+    fn survival_at_day_is_exact_at_whole_days_and_linear_between() {
+        // 5 patients on 10 days: events at 2 (day bin 2), 2.5 and 3 (bin 3), 8 (bin 8); one
+        // censored. S = 1 on days 0-1, 0.8 on day 2, 0.4 on days 3-7, 0.2 from day 8. Kills
+        // every surviving mutant of `SurvivalHist::survival_at_day` (it had no test).
+        let mut h = SurvivalHist::new(10.0);
+        for t in [2.0, 2.5, 3.0, 8.0] {
+            h.add(d(t), true);
+        }
+        h.add(d(10.0), false);
+        let close = |day: f64, want: f64| {
+            let got = h.survival_at_day(day);
+            assert!((got - want).abs() < 1e-15, "S({day}) = {got}, want {want}");
+        };
+        close(-3.0, 1.0);
+        close(0.0, 1.0);
+        close(1.5, 0.9);
+        close(2.0, 0.8);
+        close(2.25, 0.7);
+        close(3.0, 0.4);
+        close(7.5, 0.3);
+        close(8.0, 0.2);
+        close(10.0, 0.2);
+        // Beyond the follow-up the last day's value holds.
+        close(50.0, 0.2);
+    }
 }
