@@ -137,8 +137,9 @@ fn prefetch<T>(x: &T) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SurvivalHist {
     n: u64,
-    /// Follow-up covered, in whole days (an integer keeps `Eq`).
-    max_days: u64,
+    /// Follow-up covered \[days\], as the bits of the `f64` (an integer keeps `Eq`; whole days
+    /// would drop the quarter day of a horizon in years, and with it the last landmark).
+    max_days_bits: u64,
     by_day: Vec<u64>,
     by_month: Vec<u64>,
 }
@@ -158,7 +159,7 @@ impl SurvivalHist {
     pub fn new(max_days: f64) -> SurvivalHist {
         SurvivalHist {
             n: 0,
-            max_days: max_days.floor() as u64,
+            max_days_bits: max_days.to_bits(),
             by_day: vec![0; max_days.ceil() as usize + 2],
             by_month: vec![0; (max_days / DAYS_PER_MONTH).ceil() as usize + 2],
         }
@@ -217,7 +218,7 @@ impl SurvivalHist {
 
     /// S at `months`; `None` beyond the follow-up, where S is unknown.
     pub fn at_month(&self, months: usize) -> Option<f64> {
-        (months as f64 * DAYS_PER_MONTH <= self.max_days as f64)
+        (months as f64 * DAYS_PER_MONTH <= f64::from_bits(self.max_days_bits))
             .then(|| self.monthly(months)[months])
     }
 
@@ -709,5 +710,22 @@ mod tests {
         close(10.0, 0.2);
         // Beyond the follow-up the last day's value holds.
         close(50.0, 0.2);
+    }
+
+    #[test]
+    fn a_horizon_in_whole_years_reaches_its_last_landmark() {
+        // A horizon of 1 or 5 years is 365.25 or 1826.25 days: exactly 12 or 60 months. S at
+        // the horizon is known (the only censoring is there), so the landmark is reported.
+        // (Flooring the follow-up to whole days reported `os_12m` empty for a 1-year horizon.)
+        for years in [1.0, 5.0] {
+            let mut h = SurvivalHist::new(years * DAYS_PER_YEAR);
+            h.add(d(100.0), true);
+            h.add(d(years * DAYS_PER_YEAR), true);
+            h.add(d(years * DAYS_PER_YEAR), false);
+            h.add(d(years * DAYS_PER_YEAR), false);
+            let m = (12.0 * years) as usize;
+            assert_eq!(h.at_month(m), Some(0.5), "{years} years");
+            assert_eq!(h.at_month(m + 1), None, "{years} years");
+        }
     }
 }
