@@ -619,25 +619,20 @@ fn slurm_script(args: SlurmArgs, stdout: &mut dyn Write) -> Result<()> {
         partition: args.partition.clone(),
         time: args.time.clone(),
     };
-    // Past about 2,000 shards (fewer with long paths) the merge command no longer fits in one
-    // argument: task 0's `sbatch --wrap` would fail with "Argument list too long" once the
+    // Past about 2,400 shards under a 40-character `--out` the merge command no longer fits in
+    // one argument: task 0's `sbatch --wrap` would fail with "Argument list too long" once the
     // array runs, and no merge would ever be submitted.
-    let merge_bytes = crate::psa::slurm::merge_command(&opts).len();
-    if merge_bytes > crate::psa::slurm::MAX_WRAP_BYTES {
-        return Err(Error::Argument {
-            option: "--shards",
-            reason: format!(
-                "{} shards make a merge command of {merge_bytes} bytes, over the {} that Linux \
-                 passes in the one argument of `sbatch --wrap`; use fewer shards (or a shorter \
-                 --out)",
-                args.shards,
-                crate::psa::slurm::MAX_WRAP_BYTES
-            ),
-        });
-    }
-    stdout
-        .write_all(crate::psa::slurm::script(&opts).as_bytes())
-        .map_err(stdout_err)
+    let script = crate::psa::slurm::script(&opts).map_err(|merge_bytes| Error::Argument {
+        option: "--shards",
+        reason: format!(
+            "{} shards make a merge command of {merge_bytes} bytes, over the {} that Linux \
+             passes in the one argument of `sbatch --wrap`; use fewer shards (or a shorter \
+             --out)",
+            args.shards,
+            crate::psa::slurm::MAX_WRAP_BYTES
+        ),
+    })?;
+    stdout.write_all(script.as_bytes()).map_err(stdout_err)
 }
 
 fn threads_or_all(threads: usize) -> usize {

@@ -46,22 +46,36 @@ fn quote(s: &str) -> String {
 pub const MAX_WRAP_BYTES: usize = 131_071;
 
 /// The merge command that task 0 submits with `sbatch --wrap`: every shard's directory, by name.
-pub fn merge_command(o: &SlurmOptions) -> String {
-    let shard_dirs: Vec<String> = (0..o.shards)
-        .map(|i| quote(&format!("{}/shard-{i}", o.out)))
-        .collect();
-    format!(
-        "{} merge {} --out {}",
-        quote(&o.allseq),
-        shard_dirs.join(" "),
-        quote(&format!("{}/merged", o.out))
-    )
+///
+/// # Errors
+/// The command's length in bytes when it exceeds [`MAX_WRAP_BYTES`]: it is then counted, not
+/// kept (a count of millions of shards built hundreds of megabytes only to be refused).
+fn merge_command(o: &SlurmOptions) -> Result<String, usize> {
+    let mut cmd = format!("{} merge", quote(&o.allseq));
+    let tail = format!(" --out {}", quote(&format!("{}/merged", o.out)));
+    let mut len = cmd.len() + tail.len();
+    for i in 0..o.shards {
+        let dir = quote(&format!("{}/shard-{i}", o.out));
+        len += 1 + dir.len();
+        if len <= MAX_WRAP_BYTES {
+            cmd.push(' ');
+            cmd.push_str(&dir);
+        }
+    }
+    if len > MAX_WRAP_BYTES {
+        return Err(len);
+    }
+    cmd.push_str(&tail);
+    Ok(cmd)
 }
 
 /// The script text.
-pub fn script(o: &SlurmOptions) -> String {
+///
+/// # Errors
+/// The length of the merge command when it exceeds [`MAX_WRAP_BYTES`] (every shard directory, by name).
+pub fn script(o: &SlurmOptions) -> Result<String, usize> {
     let k = o.shards;
-    let merge = merge_command(o);
+    let merge = merge_command(o)?;
     let mut s = String::new();
     let _ = writeln!(s, "#!/usr/bin/env bash");
     let _ = writeln!(s, "#SBATCH --job-name=allseq-psa");
@@ -126,5 +140,5 @@ pub fn script(o: &SlurmOptions) -> String {
         quote(&merge)
     );
     let _ = writeln!(s, "fi");
-    s
+    Ok(s)
 }
