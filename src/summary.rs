@@ -624,6 +624,37 @@ mod tests {
     }
 
     #[test]
+    fn paired_standard_error_of_two_patients_and_of_every_pair_of_three() {
+        // Two patients are enough for a standard error: d = 1, 3 has variance 2, SE 1.
+        let mut two = Paired::new(2);
+        for (a, b) in [(2.0, 1.0), (5.0, 2.0)] {
+            two.add(|s| if s == 0 { a } else { b });
+        }
+        assert_eq!(two.se_difference(0, 1), 1.0);
+        // Three strategies whose three pairs have three different spreads, each read from its
+        // own sums whichever way round it is asked for.
+        let mut p = Paired::new(3);
+        let rows = [[0.0, 1.0, 4.0], [0.0, 2.0, 0.0], [0.0, 3.0, 8.0]];
+        for row in rows {
+            p.add(|s| row[s]);
+        }
+        let se = |s: usize, r: usize| {
+            let d: Vec<f64> = rows.iter().map(|row| row[s] - row[r]).collect();
+            let mean = d.iter().sum::<f64>() / 3.0;
+            let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2.0;
+            (var / 3.0).sqrt()
+        };
+        for (s, r) in [(0, 1), (0, 2), (1, 2), (2, 1), (2, 0), (1, 0)] {
+            let want = se(s, r);
+            assert!(
+                (p.se_difference(s, r) - want).abs() < 1e-12,
+                "({s}, {r}): {want}"
+            );
+        }
+        assert!(se(0, 1) != se(0, 2) && se(0, 2) != se(1, 2) && se(0, 1) != se(1, 2));
+    }
+
+    #[test]
     fn survival_curve_and_median() {
         let mut h = SurvivalHist::new(400.0);
         // 4 patients: events at 0, 10.5, 100; one censored.
@@ -727,5 +758,169 @@ mod tests {
             assert_eq!(h.at_month(m), Some(0.5), "{years} years");
             assert_eq!(h.at_month(m + 1), None, "{years} years");
         }
+    }
+
+    /// One outcome per strategy for each of the first `n` patients of the shipped adult
+    /// scenario, and its follow-up in days.
+    fn adult_outcomes(n: u64) -> (f64, Vec<Vec<Outcome>>) {
+        use crate::engine::{Workspace, simulate};
+        let path = std::path::Path::new("scenarios/adult_rr_ball.toml");
+        let model = crate::scenario::load(path).unwrap().model;
+        let mut ws = Workspace::new(&model);
+        let run = crate::rng::RunKey::new(11);
+        let rows = (0..n)
+            .map(|p| {
+                let attrs = ws.attributes(&model, run, p);
+                (0..model.strategies.len())
+                    .map(|s| simulate(&model, s, run, p, &attrs, &mut ws, &mut ()))
+                    .collect()
+            })
+            .collect();
+        (model.max_follow_up_days(), rows)
+    }
+
+    fn aggregate(rows: &[Vec<Outcome>], max_days: f64) -> RunAgg {
+        let mut a = RunAgg::new(rows[0].len(), max_days);
+        rows.iter().for_each(|r| a.add_patient(r));
+        a
+    }
+
+    /// Every counter of an aggregate, by name.
+    fn counters(a: &StrategyAgg) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = [
+            ("patients", a.patients),
+            ("first_response", a.first_response),
+            ("first_mrd_negative", a.first_mrd_negative),
+            ("car_t_intended", a.car_t_intended),
+            ("car_t_infused", a.car_t_infused),
+            ("manufacturing_failed", a.manufacturing_failed),
+            ("died_waiting", a.died_waiting),
+            ("transplanted", a.transplanted),
+            ("relapsed", a.relapsed),
+            ("cd19_negative_relapses", a.cd19_negative_relapses),
+            ("crs_grade3plus", a.crs_grade3plus),
+            ("icans_grade3plus", a.icans_grade3plus),
+            ("sos", a.sos),
+            ("first_line_crs_grade3plus", a.first_line_crs_grade3plus),
+            ("first_line_icans_grade3plus", a.first_line_icans_grade3plus),
+            ("first_line_sos", a.first_line_sos),
+            ("acute_gvhd", a.acute_gvhd),
+            ("chronic_gvhd", a.chronic_gvhd),
+            ("lines", a.lines),
+        ]
+        .into_iter()
+        .map(|(k, x)| (k.to_string(), x))
+        .collect();
+        for c in Cause::ALL {
+            v.push((format!("deaths[{}]", c.label()), a.deaths[c as usize]));
+        }
+        v
+    }
+
+    #[test]
+    fn every_counter_counts_its_outcomes() {
+        // Each counter recomputed from the outcomes themselves, and each mean by plain
+        // floating-point summation (the exact sums differ from it by rounding only).
+        let (max_days, rows) = adult_outcomes(2000);
+        let whole = aggregate(&rows, max_days);
+        let n = rows.len() as f64;
+        for (s, a) in whole.strategies.iter().enumerate() {
+            let count = |f: &dyn Fn(&Outcome) -> bool| rows.iter().filter(|r| f(&r[s])).count();
+            let mut expected: Vec<(String, u64)> = [
+                ("patients", rows.len()),
+                ("first_response", count(&|o| o.first_response)),
+                ("first_mrd_negative", count(&|o| o.first_mrd_negative)),
+                ("car_t_intended", count(&|o| o.car_t_intended)),
+                ("car_t_infused", count(&|o| o.car_t_infused)),
+                ("manufacturing_failed", count(&|o| o.manufacturing_failed)),
+                ("died_waiting", count(&|o| o.died_waiting)),
+                ("transplanted", count(&|o| o.transplants != 0)),
+                ("relapsed", count(&|o| o.relapses != 0)),
+                (
+                    "cd19_negative_relapses",
+                    count(&|o| o.relapses != 0 && o.first_relapse_cd19_negative),
+                ),
+                ("crs_grade3plus", count(&|o| o.crs_grade3plus)),
+                ("icans_grade3plus", count(&|o| o.icans_grade3plus)),
+                ("sos", count(&|o| o.sos)),
+                (
+                    "first_line_crs_grade3plus",
+                    count(&|o| o.first_line_crs_grade3plus),
+                ),
+                (
+                    "first_line_icans_grade3plus",
+                    count(&|o| o.first_line_icans_grade3plus),
+                ),
+                ("first_line_sos", count(&|o| o.first_line_sos)),
+                ("acute_gvhd", count(&|o| o.acute_gvhd)),
+                ("chronic_gvhd", count(&|o| o.chronic_gvhd)),
+                ("lines", rows.iter().map(|r| usize::from(r[s].lines)).sum()),
+            ]
+            .into_iter()
+            .map(|(k, x)| (k.to_string(), x as u64))
+            .collect();
+            for c in Cause::ALL {
+                let dead = count(&|o| o.death == Some(c)) as u64;
+                expected.push((format!("deaths[{}]", c.label()), dead));
+            }
+            assert_eq!(counters(a), expected, "strategy {s}");
+            let mean = |f: &dyn Fn(&Outcome) -> f64| rows.iter().map(|r| f(&r[s])).sum::<f64>() / n;
+            let close = |name: &str, got: f64, want: f64| {
+                let tol = 1e-9 * want.abs().max(1.0);
+                assert!(
+                    (got - want).abs() <= tol,
+                    "strategy {s} {name}: {got} vs {want}"
+                );
+            };
+            close(
+                "life_years",
+                a.life_years.mean(),
+                mean(&|o| o.end.get() / DAYS_PER_YEAR),
+            );
+            close("ly_disc", a.ly_disc.mean(), mean(&|o| o.accounts.ly_disc));
+            close("qaly", a.qaly.mean(), mean(&|o| o.accounts.qaly));
+            close(
+                "qaly_disc",
+                a.qaly_disc.mean(),
+                mean(&|o| o.accounts.qaly_disc),
+            );
+            close("cost", a.cost.mean(), mean(&|o| o.accounts.cost));
+            close(
+                "cost_disc",
+                a.cost_disc.mean(),
+                mean(&|o| o.accounts.cost_disc),
+            );
+            for (i, c) in a.cost_disc_by_category.iter().enumerate() {
+                let want = mean(&|o| o.accounts.cost_disc_by_category[i]);
+                close(&format!("cost_disc_by_category[{i}]"), c.mean(), want);
+            }
+            assert_eq!(a.os.patients(), rows.len() as u64);
+            assert_eq!(a.efs.patients(), rows.len() as u64);
+        }
+    }
+
+    #[test]
+    fn merged_parts_equal_the_whole_in_every_field() {
+        // Three uneven parts, aggregated apart and merged in two orders, give the aggregate of
+        // the whole, field for field (the sums are exact). A counter that is zero in the parts
+        // merged in cannot show a wrong merge, so the test first checks that none is (deaths
+        // are merged by one loop over the causes, and some causes are rare: their sum).
+        let (max_days, rows) = adult_outcomes(3000);
+        let whole = aggregate(&rows, max_days);
+        let p = aggregate(&rows[..700], max_days);
+        let q = aggregate(&rows[700..2100], max_days);
+        let r = aggregate(&rows[2100..], max_days);
+        for part in [&p, &q, &r] {
+            let k = part.strategies.len();
+            for (i, (name, _)) in counters(&part.strategies[0]).iter().enumerate() {
+                let total: u64 = (0..k).map(|s| counters(&part.strategies[s])[i].1).sum();
+                let rare_cause = name.starts_with("deaths[");
+                assert!(total > 0 || rare_cause, "{name} is zero in a part");
+            }
+            let deaths: u64 = part.strategies.iter().flat_map(|a| a.deaths).sum();
+            assert!(deaths > 0);
+        }
+        assert_eq!(p.clone().merge(q.clone()).merge(r.clone()), whole);
+        assert_eq!(r.merge(p).merge(q), whole);
     }
 }
