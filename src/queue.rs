@@ -329,14 +329,15 @@ mod tests {
     #[test]
     fn popped_entries_carry_their_time_phase_and_sequence() {
         let times = [0.0, -0.0, 1e-300, 0.5, 7.25, 365.0 * 80.0, 1e300];
+        let phases = [Phase::Death, Phase::Disease, Phase::Care, Phase::Horizon];
         let mut q = EventQueue::new();
         for (i, &t) in times.iter().enumerate() {
-            q.schedule(d(t), Phase::Disease, Track::Fixed, i);
+            q.schedule(d(t), phases[i % 4], Track::Fixed, i);
         }
         let mut seen = 0;
         while let Some(e) = q.pop() {
             assert_eq!(e.time.get().to_bits(), times[e.event].to_bits());
-            assert_eq!(e.phase, Phase::Disease);
+            assert_eq!(e.phase, phases[e.event % 4]);
             assert_eq!(e.seq, e.event as u64);
             seen += 1;
         }
@@ -373,6 +374,11 @@ mod tests {
         let mut q = EventQueue::new();
         q.schedule(d(1.0), Phase::Care, Track::Care, "x");
         q.cancel(Track::Care);
+        assert_eq!(
+            q.stored(),
+            1,
+            "a cancelled entry stays stored until it reaches the front"
+        );
         q.clear();
         q.schedule(d(1.0), Phase::Care, Track::Care, "y");
         assert_eq!(drain(&mut q), ["y"]);

@@ -389,6 +389,55 @@ mod tests {
     }
 
     #[test]
+    fn lazy_streams_restart_when_the_reset_counter_wraps() {
+        // After 2^32 resets the counter wraps to zero, which is also the stamp of a slot never
+        // used: the stamps must be cleared then, or that slot would skip its seeding.
+        let keys = vec![ProcessKey::new("a", ""), ProcessKey::new("b", "")];
+        let run = RunKey::new(3);
+        let mut s = Streams::new(keys.clone(), &[]);
+        s.reset(run, 1);
+        s.get(0).next_u64();
+        s.epoch = u32::MAX; // as after 2^32 - 1 resets
+        s.reset(run, 2);
+        for k in [1, 0] {
+            let want = stream(run, 2, keys[k]).next_u64();
+            assert_eq!(s.get(k).next_u64(), want, "slot {k}");
+        }
+    }
+
+    /// Run with `cargo test --release --features draw-stats --lib`: the counts the speed
+    /// floor's mix is measured with.
+    #[cfg(feature = "draw-stats")]
+    #[test]
+    fn draw_stats_count_the_streams_each_trajectory_and_each_patient_uses() {
+        use crate::stats::{Kind, take};
+        let keys = vec![
+            ProcessKey::new("a", ""),
+            ProcessKey::new("b", ""),
+            ProcessKey::new("c", ""),
+        ];
+        let mut s = Streams::new(keys, &[0, 1]);
+        let run = RunKey::new(3);
+        take();
+        s.reset(run, 1);
+        s.get(0);
+        s.get(0);
+        s.get(2); // used: 0 and 2, both new to the patient
+        s.reset(run, 1);
+        s.get(1);
+        s.get(0); // used: 1 and 0, of which 1 is new to the patient
+        s.reset(run, 2);
+        s.get(1); // used: 1, new to the patient
+        let c = take();
+        assert_eq!(c[Kind::RestartUsed as usize], 5);
+        assert_eq!(c[Kind::SeedUsed as usize], 4);
+        // What the engine does: both eager slots seeded per patient and restarted per reset,
+        // the lazy slot 2 seeded and restarted once, where it was used.
+        assert_eq!(c[Kind::Seed as usize], 2 + 1 + 2);
+        assert_eq!(c[Kind::Restart as usize], 3 * 2 + 1);
+    }
+
+    #[test]
     fn a_stream_is_splitmix64_from_its_seed() {
         // The generator's n-th output is the mixer applied to seed + n γ, so that `seeded`
         // and `splitmix64` (which hashes the keys) are the same function of the state.

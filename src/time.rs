@@ -47,12 +47,6 @@ impl Days {
     pub fn years(self) -> f64 {
         self.0 / DAYS_PER_YEAR
     }
-
-    /// The earlier of two times.
-    #[inline]
-    pub fn min(self, other: Days) -> Days {
-        if other < self { other } else { self }
-    }
 }
 
 impl PartialEq for Days {
@@ -116,5 +110,7 @@ mod tests {
         assert!(a < b, "total_cmp orders -0 before +0");
         assert_eq!(Days::new(DAYS_PER_YEAR).unwrap().months(), 12.0);
         assert_eq!(Days::new(DAYS_PER_YEAR).unwrap().years(), 1.0);
+        assert_eq!(Days::new(3.0 * DAYS_PER_YEAR).unwrap().years(), 3.0);
+        assert_eq!(Days::ZERO.years(), 0.0);
     }
 }

@@ -514,6 +514,16 @@ fn trace_shows_attributes_and_events_in_time_order() {
             last.2 = day;
         } else {
             outcomes += 1;
+            // The outcome names its day, to the hundredth, as the day column has it.
+            let end = r[4]
+                .split(" at day ")
+                .nth(1)
+                .and_then(|x| x.split(&[';', ' ']).next());
+            let end: f64 = end
+                .unwrap_or_else(|| panic!("no day in {r:?}"))
+                .parse()
+                .unwrap();
+            assert!((end - day).abs() <= 0.005, "{r:?}");
         }
     }
     assert_eq!(

@@ -31,6 +31,12 @@ enum Item {
     Note(Note),
 }
 
+/// `t` in years of 365.25 days, computed here rather than by the engine's own `Days::years`,
+/// so that a wrong conversion there cannot hide behind the same one in the checks.
+fn years(t: Days) -> f64 {
+    t.get() / 365.25
+}
+
 /// One record: what happened, when, and the patient's state at that moment.
 #[derive(Debug, Clone, Copy)]
 struct Rec {
@@ -42,7 +48,7 @@ struct Rec {
 impl Rec {
     /// Age at this record [years] (the state carries the age at time 0).
     fn age(&self) -> f64 {
-        self.state.age + self.t.years()
+        self.state.age + years(self.t)
     }
 }
 
@@ -951,9 +957,9 @@ fn transplant_only_in_remission_for_eligible_patients_within_the_lifetime_maximu
                 Item::Note(Note::TransplantPlanned { at }) => {
                     assert!(in_remission, "planned outside remission: {what}");
                     assert!(
-                        r.state.age + at.years() <= max_age,
+                        r.state.age + years(at) <= max_age,
                         "planned for age {}: {what}",
-                        r.state.age + at.years()
+                        r.state.age + years(at)
                     );
                     planned = true;
                 }
