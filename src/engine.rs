@@ -1440,3 +1440,124 @@ impl<'a, O: Observer> Sim<'a, O> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The labels name the `deaths_*` columns of `summary.csv`, and the toxic causes make up
+    /// its `toxic_death_rate`: the five toxicities of treatment, not transplant-related
+    /// mortality (reported on its own) nor waiting, background or leukemia deaths. Would fail
+    /// if a label changed or the toxic set grew or shrank.
+    #[test]
+    fn cause_labels_and_toxic_causes() {
+        let labels = Cause::ALL.map(Cause::label);
+        assert_eq!(
+            labels,
+            [
+                "disease",
+                "background",
+                "waiting_for_car_t",
+                "transplant_related",
+                "crs",
+                "icans",
+                "sos",
+                "infection",
+                "gvhd",
+            ]
+        );
+        let toxic: Vec<Cause> = Cause::ALL.into_iter().filter(|c| c.is_toxic()).collect();
+        assert_eq!(
+            toxic,
+            [
+                Cause::Crs,
+                Cause::Icans,
+                Cause::Sos,
+                Cause::Infection,
+                Cause::Gvhd
+            ]
+        );
+    }
+
+    fn adult() -> Model {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adult_rr_ball.toml");
+        crate::scenario::load(&path).unwrap().model
+    }
+
+    /// Background death of (`run`, `patient`, `age`) in a fresh workspace.
+    fn fresh_background(model: &Model, run: RunKey, patient: u64, age: f64) -> f64 {
+        let mut ws = Workspace::new(model);
+        ws.streams.reset(run, patient);
+        ws.background_death_days(model, run, patient, age)
+    }
+
+    /// The cached background death is reused only for the same run, patient and age: after
+    /// another run, patient or age, a workspace gives what a fresh one gives. Would fail if a
+    /// part of the key were left out of the comparison or compared the wrong way.
+    #[test]
+    fn background_death_cache_is_keyed_by_run_patient_and_age() {
+        let m = adult();
+        let (a, b) = (RunKey::new(1), RunKey::new(2));
+        // Each case differs from the one before in one part of the key, or in none (a hit).
+        let cases = [
+            (a, 0, 40.0),
+            (b, 0, 40.0),
+            (b, 1, 40.0),
+            (b, 1, 60.0),
+            (b, 1, 60.0),
+            (a, 1, 60.0),
+        ];
+        let mut ws = Workspace::new(&m);
+        let mut values = Vec::new();
+        for (run, patient, age) in cases {
+            ws.streams.reset(run, patient);
+            let got = ws.background_death_days(&m, run, patient, age);
+            let want = fresh_background(&m, run, patient, age);
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "patient {patient} at age {age}"
+            );
+            values.push(got);
+        }
+        // The cases would tell a stale value apart: consecutive distinct keys give distinct days.
+        for (i, w) in values.windows(2).enumerate() {
+            assert!(
+                i == 3 || w[0] != w[1],
+                "cases {i} and {} give {}",
+                i + 1,
+                w[0]
+            );
+        }
+    }
+
+    /// A workspace whose streams were not told which processes are drawn gives the same
+    /// outcomes, seeding the streams on first use and counting them: the count reports a
+    /// [`Model::drawn_slots`] that misses a process. Would fail if the count were not reported.
+    #[test]
+    fn undeclared_streams_are_seeded_lazily_and_counted() {
+        let m = adult();
+        let run = RunKey::new(3);
+        let mut declared = Workspace::new(&m);
+        let mut lazy = Workspace {
+            streams: Streams::new(m.process_keys(), &[]),
+            ..Workspace::new(&m)
+        };
+        for patient in 0..20 {
+            for s in 0..m.strategies.len() {
+                let attrs = declared.attributes(&m, run, patient);
+                assert_eq!(lazy.attributes(&m, run, patient), attrs);
+                let want = simulate(&m, s, run, patient, &attrs, &mut declared, &mut ());
+                let got = simulate(&m, s, run, patient, &attrs, &mut lazy, &mut ());
+                assert_eq!(got, want, "patient {patient}, strategy {s}");
+            }
+        }
+        assert_eq!(declared.lazy_stream_seeds(), 0);
+        assert!(
+            lazy.lazy_stream_seeds() >= 20,
+            "{}",
+            lazy.lazy_stream_seeds()
+        );
+    }
+}

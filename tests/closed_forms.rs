@@ -285,3 +285,19 @@ toxicities = []
     let a = simulate(&m, n, 43);
     assert_eq!((a.car_t_intended, a.car_t_infused), (n, n));
 }
+
+#[test]
+fn background_mortality_ends_at_the_maximum_age() {
+    // Patients aged 40, a negligible background hazard capped at a maximum age of 90, and
+    // supportive survival fixed at 100 years: every patient dies of background mortality at
+    // exactly 90, 50 years after time 0. Exact: no random time can come first.
+    let m = supportive_only(
+        r#"{ dist = "fixed", value = 100.0, unit = "years" }"#,
+        r#"{ model = "gompertz", baseline_hazard = 1e-15, age_slope = 1e-6, max_age = 90.0 }"#,
+    );
+    let n = 1_000;
+    let a = simulate(&m, n, 37);
+    assert_eq!(a.deaths[Cause::Background as usize], n);
+    let years = a.life_years.mean();
+    assert!((years - 50.0).abs() < 1e-6, "life-years {years}");
+}

@@ -3,10 +3,11 @@
 //! Tolerances are 3 Monte Carlo standard errors of the simulated mean.
 
 use crate::common::*;
-use crate::engine::{NO_BACKGROUND, scenario_text, simulate};
+use crate::engine::{FIXED_BLIN, NO_BACKGROUND, scenario_text, simulate};
 use allseq::report::{Cell, incremental_header, incremental_rows};
 use allseq::runner::{RunOptions, run};
 use allseq::scenario;
+use allseq::time::DAYS_PER_YEAR;
 
 /// An `[economics]` table: utility `u` in supportive care (`relapse`), terminal care `c` at a
 /// death from leukemia, nothing else costs or weighs anything; 3% a year for both.
@@ -303,4 +304,54 @@ fn extends_replaces_values_whole_inside_sections() {
     let u = m.uncertainty.as_ref().unwrap();
     assert_eq!(u.columns(), ["population.cns"]);
     assert_eq!(u.wtp_grid, base.uncertainty.as_ref().unwrap().wtp_grid);
+}
+
+/// GVHD after a transplant is charged at its onset, acute and chronic each at its own cost.
+/// Everyone responds to blinatumomab on day 42, is transplanted 50 days later (day 92) and
+/// is cured by it; acute GVHD (cost 1000) starts 30 days after, on day 122, and chronic GVHD
+/// (cost 3000) 180 days after, on day 272. Nothing else costs anything and no one dies in the
+/// first year, so every patient costs exactly 4000, discounted at 3% a year from those days.
+/// Would fail if GVHD were not charged, or if the acute and chronic costs were swapped.
+#[test]
+fn gvhd_costs_are_charged_at_onset() {
+    let hct = r#"
+[therapies.hct]
+kind = "hct"
+max_age = 70.0
+max_transplants = 1
+time_to_transplant = { dist = "fixed", value = 50.0, unit = "days" }
+trm = 0.0
+trm_second = 0.0
+trm_after_sos = 0.0
+trm_time = { dist = "fixed", value = 1.0, unit = "days" }
+acute_gvhd = { probability = 1.0, onset_days = 30, duration_days = 60 }
+chronic_gvhd = { probability = 1.0, onset_days = 180, duration_days = 365 }
+relapse = { dist = "mixture_cure", cure_fraction = 1.0, uncured = { dist = "fixed", value = 1.0, unit = "days" } }
+mrd_positive_relapse_hr = 1.0
+costs = { transplant = {}, acute_gvhd = { transplant = 1000 }, chronic_gvhd = { transplant = 3000 } }
+"#;
+    let text = scenario_text(
+        &format!("{FIXED_BLIN}costs = {{ per_cycle = {{}} }}\n{hct}"),
+        r#"{ therapies = ["blin"] }"#,
+        r#"consolidation = { therapy = "hct", after = ["blin"] }"#,
+        r#"{ dist = "fixed", value = 10.0, unit = "days" }"#,
+        NO_BACKGROUND,
+        &economics(0.5, 0.0),
+    );
+    let m = scenario::parse("econ.toml".as_ref(), &text).unwrap_or_else(|e| panic!("{e}"));
+    let n = 100;
+    let a = simulate(&m, n, 31);
+    assert_eq!((a.acute_gvhd, a.chronic_gvhd), (n, n));
+    assert!(
+        (a.cost.mean() - 4000.0).abs() < 1e-6,
+        "cost {}",
+        a.cost.mean()
+    );
+    let at = |day: f64| 1.03f64.powf(-day / DAYS_PER_YEAR);
+    let expected = 1000.0 * at(122.0) + 3000.0 * at(272.0);
+    let disc = a.cost_disc.mean();
+    assert!(
+        (disc - expected).abs() < 1e-6,
+        "discounted cost {disc} vs {expected}"
+    );
 }

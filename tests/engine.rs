@@ -117,7 +117,7 @@ fn exponential_death_mean_and_median() {
     assert_eq!(a.deaths[0], n, "every death is from disease");
 }
 
-const FIXED_BLIN: &str = r#"
+pub const FIXED_BLIN: &str = r#"
 [therapies.blin]
 kind = "antibody"
 target = "cd19"

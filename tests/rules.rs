@@ -1681,3 +1681,877 @@ fn conditions_name_burden_classes_as_the_rate_tables_do() {
         }
     }
 }
+
+/// Every part of a condition is checked against the patient's state when the line comes up:
+/// for each part alone, a first line gated by it is given exactly to the patients for whom the
+/// part holds and skipped for the others (chemotherapy, so nothing but the condition decides).
+/// Would fail if a part were ignored, inverted, or compared the wrong way: each part holds for
+/// some patients and fails for others, and both are required below.
+#[test]
+fn each_condition_part_gates_a_line_exactly() {
+    type Holds = fn(&Attributes) -> bool;
+    let parts: [(&str, Holds); 12] = [
+        (r#"cd19 = "positive""#, |s| !s.cd19_negative),
+        (r#"cd19 = "negative""#, |s| s.cd19_negative),
+        (r#"cd22 = "positive""#, |s| s.cd22 != Cd22::Negative),
+        (r#"cd22 = "negative""#, |s| s.cd22 == Cd22::Negative),
+        ("min_age = 40.0", |s| s.age >= 40.0),
+        ("max_age = 40.0", |s| s.age <= 40.0),
+        ("cns = true", |s| s.cns),
+        ("cns = false", |s| !s.cns),
+        ("prior_hct = true", |s| s.prior_hct),
+        ("prior_hct = false", |s| !s.prior_hct),
+        (r#"min_burden = "blasts_5_49""#, |s| {
+            s.burden >= Burden::From5To49
+        }),
+        (r#"max_burden = "blasts_lt5""#, |s| {
+            s.burden <= Burden::Under5
+        }),
+    ];
+    for (part, holds) in parts {
+        let m = model(
+            false,
+            &[
+                ("cd19_negative", "0.5"),
+                ("cd22", "{ high = 0.3, partial = 0.3, negative = 0.4 }"),
+                ("cns", "0.5"),
+                ("prior_hct", "0.5"),
+            ],
+            &[therapy("chemo", CHEMO, &[])],
+            &[strategy(
+                "gated",
+                &[&format!(
+                    r#"{{ therapies = ["chemo"], when = {{ {part} }} }}"#
+                )],
+                None,
+            )],
+        );
+        let (mut given, mut skipped) = (0, 0);
+        for tr in trajectories(&m, 0, 400, 13) {
+            let first = tr
+                .log
+                .iter()
+                .find_map(|r| match r.item {
+                    Item::Note(Note::Started { .. }) => Some(true),
+                    Item::Note(Note::LineSkipped { index: 0 }) => Some(false),
+                    _ => None,
+                })
+                .expect("the line is given or skipped");
+            assert_eq!(
+                first,
+                holds(&tr.attrs),
+                "`{part}`: line given = {first} for {:?}",
+                tr.attrs
+            );
+            if first {
+                given += 1;
+            } else {
+                skipped += 1;
+            }
+        }
+        assert!(
+            given >= 50 && skipped >= 50,
+            "`{part}`: given {given}, skipped {skipped}"
+        );
+    }
+}
+
+/// A consolidation rule on MRD status sees the remission being consolidated: with the rule's
+/// `when = { mrd = "positive" }`, exactly the MRD-positive remissions get a transplant planned;
+/// with a per-therapy `when = { mrd = "negative" }`, exactly the MRD-negative ones. Everyone is
+/// eligible (donor, fit, under the age limit, no prior HCT). Would fail if the MRD status were
+/// read inverted, or if either of the two conditions were ignored.
+#[test]
+fn a_consolidation_rule_on_mrd_status_plans_exactly_the_matching_remissions() {
+    for (consolidation, want_negative) in [
+        (
+            r#"{ therapy = "hct", after = ["chemo"], when = { mrd = "positive" } }"#,
+            false,
+        ),
+        (
+            r#"{ therapy = "hct", after = [{ therapy = "chemo", when = { mrd = "negative" } }] }"#,
+            true,
+        ),
+    ] {
+        let m = model(
+            false,
+            &[],
+            &[
+                therapy("chemo", CHEMO, &[("response", "1.0")]),
+                therapy("hct", HCT, &[]),
+            ],
+            &[strategy(
+                "mrd",
+                &[r#"{ therapies = ["chemo"] }"#],
+                Some(consolidation),
+            )],
+        );
+        let (mut planned, mut refused) = (0, 0);
+        for tr in trajectories(&m, 0, 400, 14) {
+            let mut mrd_negative = None;
+            for r in &tr.log {
+                match r.item {
+                    Item::Note(Note::Response {
+                        mrd_negative: n, ..
+                    }) => mrd_negative = Some(n),
+                    Item::Note(Note::TransplantPlanned { .. }) => {
+                        let n = mrd_negative.take().expect("a plan follows a response");
+                        assert_eq!(
+                            n, want_negative,
+                            "{consolidation}: planned, MRD-negative {n}"
+                        );
+                        planned += 1;
+                    }
+                    Item::Note(Note::NoTransplant(why)) => {
+                        let n = mrd_negative.take().expect("a refusal follows a response");
+                        assert_eq!(why, NoTransplant::Rule);
+                        assert_ne!(
+                            n, want_negative,
+                            "{consolidation}: refused, MRD-negative {n}"
+                        );
+                        refused += 1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(
+            planned >= 100 && refused >= 100,
+            "{consolidation}: planned {planned}, refused {refused}"
+        );
+    }
+}
+
+/// The outcome's toxicity flags follow the grades drawn: grade >= 3 CRS and neurotoxicity set
+/// their flags and low grades do not, any SOS sets its flag, and the first-line flags count
+/// only episodes of the first therapy given. Grades are certain here (probabilities 0 or 1):
+/// strategy 0 gives severe CRS, low ICANS and low SOS as its first line, strategy 1 low CRS and
+/// severe ICANS; strategy 2 fails a first chemotherapy and gives severe CRS, severe ICANS and
+/// SOS as its second line. Would fail if a low grade counted as severe, if a flag were never
+/// set, or if a later line's episode counted as the first line's.
+#[test]
+fn toxicity_flags_follow_grade_and_line() {
+    let tox = |kind: &str, grade3plus: f64| {
+        format!(
+            r#"{{ kind = "{kind}", any_grade = 1.0, grade3plus = {grade3plus}, fatal = 0.0, onset_days = 1, duration_days = 2 }}"#
+        )
+    };
+    let list = |crs: f64, icans: f64, sos: bool| {
+        let mut l = vec![tox("crs", crs), tox("icans", icans)];
+        if sos {
+            l.push(tox("sos", 0.0));
+        }
+        format!("[{}]", l.join(", "))
+    };
+    let (crs_first, icans_first, later) = (
+        list(1.0, 0.0, true),
+        list(0.0, 1.0, false),
+        list(1.0, 1.0, true),
+    );
+    let m = model(
+        false,
+        &[],
+        &[
+            therapy("crs_first", CHEMO, &[("toxicities", &crs_first)]),
+            therapy("icans_first", CHEMO, &[("toxicities", &icans_first)]),
+            therapy("fails", CHEMO, &[("response", "0.0")]),
+            therapy("later", CHEMO, &[("toxicities", &later)]),
+        ],
+        &[
+            strategy("crs_first", &[r#"{ therapies = ["crs_first"] }"#], None),
+            strategy("icans_first", &[r#"{ therapies = ["icans_first"] }"#], None),
+            strategy(
+                "later",
+                &[
+                    r#"{ therapies = ["fails"] }"#,
+                    r#"{ therapies = ["later"] }"#,
+                ],
+                None,
+            ),
+        ],
+    );
+    // (episodes, then the flags crs, icans, sos, first-line crs, first-line icans, first-line
+    // sos) for each strategy.
+    let expected = [
+        (3, (true, false, true, true, false, true)),
+        (2, (false, true, false, false, true, false)),
+        (3, (true, true, true, false, false, false)),
+    ];
+    for (s, (episodes, want)) in expected.into_iter().enumerate() {
+        let mut seen = 0;
+        for tr in trajectories(&m, s, 300, 15) {
+            let seen_episodes = tr
+                .log
+                .iter()
+                .filter(|r| matches!(r.item, Item::Event(Event::Toxicity { .. })))
+                .count();
+            if seen_episodes < episodes {
+                continue; // died before the onset
+            }
+            let o = &tr.out;
+            let got = (
+                o.crs_grade3plus,
+                o.icans_grade3plus,
+                o.sos,
+                o.first_line_crs_grade3plus,
+                o.first_line_icans_grade3plus,
+                o.first_line_sos,
+            );
+            assert_eq!(got, want, "strategy {s}: flags of {o:?}");
+            seen += 1;
+        }
+        assert!(
+            seen >= 290,
+            "strategy {s}: {seen} patients lived to the onset"
+        );
+    }
+}
+
+/// The salvage line of a later line counts the lines given before it: a first-salvage
+/// patient's second line uses the rate for salvage line 2. Response is certain at line 2 and
+/// impossible at lines 1 and 3+, so every patient responds to the second line and only then.
+/// Would fail if the lines before were subtracted instead of added (line 2 read as line 1).
+#[test]
+fn a_second_line_uses_the_rate_for_the_next_salvage_line() {
+    let m = model(
+        false,
+        &[(
+            "salvage_line",
+            "{ first = 1.0, second = 0.0, third_plus = 0.0 }",
+        )],
+        &[
+            therapy("fails", CHEMO, &[("response", "0.0")]),
+            therapy(
+                "by_line",
+                CHEMO,
+                &[(
+                    "response",
+                    "{ first = 0.0, second = 1.0, third_plus = 0.0 }",
+                )],
+            ),
+        ],
+        &[strategy(
+            "two_lines",
+            &[
+                r#"{ therapies = ["fails"] }"#,
+                r#"{ therapies = ["by_line"] }"#,
+            ],
+            None,
+        )],
+    );
+    let by_line = id(&m, "by_line");
+    let mut responses = 0;
+    for tr in trajectories(&m, 0, 300, 16) {
+        let started = tr.log.iter().any(
+            |r| matches!(r.item, Item::Note(Note::Started { therapy, line: 2 }) if therapy == by_line),
+        );
+        let responded = tr.log.iter().any(
+            |r| matches!(r.item, Item::Note(Note::Response { therapy, .. }) if therapy == by_line),
+        );
+        if started && tr.out.end.get() > 28.0 * 2.0 {
+            assert!(responded, "no response at salvage line 2: {:?}", tr.out);
+            responses += 1;
+        }
+    }
+    assert!(responses >= 290, "second-line responses: {responses}");
+}
+
+/// Events at the same instant and phase are handled in the order they were scheduled, a start
+/// of line included (it takes its place when asked for, see `EventQueue::reserve`). A first
+/// line fails at its cycle end on day 28, where an episode of toxicity scheduled at the start
+/// of the course is also due: the episode (scheduled on day 0) comes before the start of the
+/// next line (asked for on day 28). Would fail if the start of line were handled at once
+/// whenever something else was due first.
+#[test]
+fn a_start_of_line_waits_for_events_scheduled_before_it_at_the_same_instant() {
+    let tox = r#"[{ kind = "infection", any_grade = 1.0, grade3plus = 0.0, fatal = 0.0, onset_days = 28, duration_days = 2 }]"#;
+    let m = model(
+        false,
+        &[],
+        &[
+            therapy("fails", CHEMO, &[("response", "0.0"), ("toxicities", tox)]),
+            therapy("next", CHEMO, &[]),
+        ],
+        &[strategy(
+            "two_lines",
+            &[
+                r#"{ therapies = ["fails"] }"#,
+                r#"{ therapies = ["next"] }"#,
+            ],
+            None,
+        )],
+    );
+    let mut checked = 0;
+    for tr in trajectories(&m, 0, 200, 17) {
+        let day28: Vec<Item> = tr
+            .log
+            .iter()
+            .filter(|r| r.t.get() == 28.0 && matches!(r.item, Item::Event(_)))
+            .map(|r| r.item)
+            .collect();
+        if day28.is_empty() {
+            continue; // died before day 28
+        }
+        assert!(
+            matches!(
+                day28[..],
+                [
+                    Item::Event(Event::CycleEnd { cycle: 1 }),
+                    Item::Event(Event::Toxicity { .. }),
+                    Item::Event(Event::StartLine),
+                ]
+            ),
+            "events on day 28: {day28:?}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 190, "patients alive on day 28: {checked}");
+}
+
+/// A therapy's age window and label age are inclusive and checked at the decision: with a
+/// window of 18-30 years and a label age of 24, patients of exactly 18 and 24 get CAR-T, one of
+/// exactly 30 is past the label and gets chemotherapy (same 18-30 window), and patients of 17
+/// and 31 are outside both windows and get the third candidate, which has no age limit. Ages
+/// are fixed, so the limits are met exactly. Would fail if a limit were exclusive, or a
+/// comparison reversed.
+#[test]
+fn age_windows_and_the_label_age_are_inclusive() {
+    let window = [("min_age", "18.0"), ("max_age", "30.0")];
+    let car_t = [window[0], window[1], ("label_max_age", "24.0")];
+    // (age, the therapy started, the reasons the candidates before it were passed over).
+    let cases = [
+        (17.0, "any_age", vec![Ineligible::Age, Ineligible::Age]),
+        (18.0, "cart", vec![]),
+        (24.0, "cart", vec![]),
+        (30.0, "chemo", vec![Ineligible::LabelAge]),
+        (31.0, "any_age", vec![Ineligible::Age, Ineligible::Age]),
+    ];
+    for (age, started, reasons) in cases {
+        let m = model(
+            false,
+            &[("age", &format!(r#"{{ dist = "fixed", value = {age} }}"#))],
+            &[
+                therapy("cart", CAR_T, &car_t),
+                therapy("chemo", CHEMO, &window),
+                therapy("any_age", CHEMO, &[]),
+            ],
+            &[strategy(
+                "ages",
+                &[r#"{ therapies = ["cart", "chemo", "any_age"] }"#],
+                None,
+            )],
+        );
+        for tr in trajectories(&m, 0, 3, 18) {
+            let at_start: Vec<Note> = tr
+                .log
+                .iter()
+                .filter(|r| r.t == Days::ZERO)
+                .filter_map(|r| match r.item {
+                    Item::Note(n) => Some(n),
+                    Item::Event(_) => None,
+                })
+                .collect();
+            let got: Vec<Ineligible> = at_start
+                .iter()
+                .filter_map(|n| match n {
+                    Note::Skipped { reason, .. } => Some(*reason),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(got, reasons, "age {age}: {at_start:?}");
+            let given = at_start.iter().find_map(|n| match n {
+                Note::Started { therapy, .. } => Some(m.therapies[*therapy].name.as_str()),
+                _ => None,
+            });
+            assert_eq!(given, Some(started), "age {age}: {at_start:?}");
+        }
+    }
+}
+
+/// A second course of the same therapy uses its retreatment response, the first course its
+/// response: chemotherapy that never works the first time and always works the second, given
+/// in two lines, gives a response exactly at the second line. Would fail if the first course
+/// were taken for a retreatment or the second not.
+#[test]
+fn a_second_course_uses_the_retreatment_response() {
+    let m = model(
+        false,
+        &[],
+        &[therapy(
+            "chemo",
+            CHEMO,
+            &[
+                ("max_courses", "2"),
+                ("response", "0.0"),
+                ("retreatment_response", "1.0"),
+            ],
+        )],
+        &[strategy(
+            "twice",
+            &[
+                r#"{ therapies = ["chemo"] }"#,
+                r#"{ therapies = ["chemo"] }"#,
+            ],
+            None,
+        )],
+    );
+    let mut second_courses = 0;
+    for tr in trajectories(&m, 0, 300, 19) {
+        let mut line = 0;
+        for r in &tr.log {
+            match r.item {
+                Item::Note(Note::Started { line: l, .. }) => line = l,
+                Item::Note(Note::Response { .. }) => assert_eq!(line, 2, "response at line {line}"),
+                Item::Note(Note::NoResponse { .. }) => {
+                    assert_eq!(line, 1, "no response at line {line}")
+                }
+                _ => {}
+            }
+        }
+        if line == 2 && tr.out.end.get() > 56.0 {
+            assert!(
+                tr.log
+                    .iter()
+                    .any(|r| matches!(r.item, Item::Note(Note::Response { .. })))
+            );
+            second_courses += 1;
+        }
+    }
+    assert!(
+        second_courses >= 290,
+        "second courses seen through: {second_courses}"
+    );
+}
+
+/// Consolidation cycles: a responder gets all of them without a transplant, and only as many
+/// as a cap on cycles before HCT allows with one. Inotuzumab-like course, response certain
+/// after cycle 1, 4 consolidation cycles (5 in all), relapse beyond the horizon; HCT 200 days
+/// after the response, after the last cycle. Would fail if consolidation cycles were not
+/// counted down (they would go on to the transplant or the horizon), if the cap were ignored
+/// or misapplied, or if a cap that does not cut (exactly met, or above) were reported.
+#[test]
+fn consolidation_cycles_are_all_given_or_capped_before_a_transplant() {
+    let fixed = |days: f64| format!(r#"{{ dist = "fixed", value = {days}, unit = "days" }}"#);
+    let never = fixed(3_650.0);
+    let wait = fixed(200.0);
+    let rule = |cap: u32| {
+        format!(r#"{{ therapy = "hct", after = ["ino"], max_cycles_before = {{ ino = {cap} }} }}"#)
+    };
+    let m = model(
+        false,
+        &[],
+        &[
+            therapy(
+                "ino",
+                INO,
+                &[
+                    ("response", "1.0"),
+                    ("responders_by_cycle_1", "1.0"),
+                    ("consolidation_cycles", "4"),
+                    ("relapse", &never),
+                ],
+            ),
+            therapy(
+                "hct",
+                HCT,
+                &[
+                    ("time_to_transplant", &wait),
+                    ("trm", "0.0"),
+                    ("trm_second", "0.0"),
+                ],
+            ),
+        ],
+        &[
+            strategy("no_hct", &[r#"{ therapies = ["ino"] }"#], None),
+            strategy("cap_3", &[r#"{ therapies = ["ino"] }"#], Some(&rule(3))),
+            strategy("cap_5", &[r#"{ therapies = ["ino"] }"#], Some(&rule(5))),
+            strategy("cap_6", &[r#"{ therapies = ["ino"] }"#], Some(&rule(6))),
+        ],
+    );
+    // (cycles ended, the cap note, transplanted) for each strategy: a cap of 5 allows exactly
+    // the 4 consolidation cycles left, so nothing is cut and nothing reported.
+    let expected = [
+        (5, None, false),
+        (3, Some(2), true),
+        (5, None, true),
+        (5, None, true),
+    ];
+    for (s, want) in expected.into_iter().enumerate() {
+        let mut seen = 0;
+        for tr in trajectories(&m, s, 100, 20) {
+            if tr.out.end.get() <= 228.0 {
+                continue; // died before the transplant date
+            }
+            let cycles = tr
+                .log
+                .iter()
+                .filter(|r| matches!(r.item, Item::Event(Event::CycleEnd { .. })))
+                .count();
+            let capped = tr.log.iter().find_map(|r| match r.item {
+                Item::Note(Note::CyclesCapped { left }) => Some(left),
+                _ => None,
+            });
+            assert_eq!(
+                (cycles, capped, tr.out.transplants == 1),
+                want,
+                "strategy {s}: cycles, cap note, transplanted"
+            );
+            seen += 1;
+        }
+        assert!(
+            seen >= 95,
+            "strategy {s}: {seen} patients alive at the transplant date"
+        );
+    }
+}
+
+/// Antigen escape at a failure follows its probability, on CD19-positive disease: after a
+/// CD19-directed first line that always fails, the next line starts on CD19-negative disease
+/// when the escape at failure is certain, and on CD19-positive disease when it is impossible.
+/// Would fail if the draw were ignored (escape always or never) or the current status misread.
+#[test]
+fn antigen_escape_at_failure_follows_its_probability() {
+    for (p, negative) in [(1.0, true), (0.0, false)] {
+        let m = model(
+            false,
+            &[],
+            &[
+                therapy(
+                    "blin",
+                    BLIN,
+                    &[("response", "0.0"), ("escape", &escape(0.0, p, 0.0, 0.0))],
+                ),
+                therapy("chemo", CHEMO, &[]),
+            ],
+            &[strategy(
+                "escape",
+                &[
+                    r#"{ therapies = ["blin"] }"#,
+                    r#"{ therapies = ["chemo"] }"#,
+                ],
+                None,
+            )],
+        );
+        let mut seen = 0;
+        for tr in trajectories(&m, 0, 200, 21) {
+            let escaped = tr
+                .log
+                .iter()
+                .any(|r| r.item == Item::Note(Note::Escaped(Escape::Cd19)));
+            let second = tr
+                .log
+                .iter()
+                .find(|r| matches!(r.item, Item::Note(Note::Started { line: 2, .. })));
+            if let Some(r) = second {
+                assert_eq!(r.state.cd19_negative, negative, "escape probability {p}");
+                assert_eq!(escaped, negative, "escape probability {p}");
+                seen += 1;
+            }
+        }
+        assert!(seen >= 190, "escape probability {p}: {seen} second lines");
+    }
+}
+
+/// Failure of the first line is an event-free-survival event at day 0 (the ELIANA and TOWER
+/// convention), whatever happens later: a first line that never works, then chemotherapy.
+/// Would fail if the first line's failure were not counted, and EFS ran on to a later event.
+#[test]
+fn first_line_failure_is_an_efs_event_at_day_0() {
+    let m = model(
+        false,
+        &[],
+        &[
+            therapy("fails", CHEMO, &[("response", "0.0")]),
+            therapy("chemo", CHEMO, &[]),
+        ],
+        &[strategy(
+            "fails_first",
+            &[
+                r#"{ therapies = ["fails"] }"#,
+                r#"{ therapies = ["chemo"] }"#,
+            ],
+            None,
+        )],
+    );
+    let mut failed = 0;
+    for tr in trajectories(&m, 0, 200, 22) {
+        if tr.out.lines >= 2 {
+            assert!(tr.out.efs_event && tr.out.efs == Days::ZERO, "{:?}", tr.out);
+            failed += 1;
+        }
+    }
+    assert!(failed >= 190, "first-line failures: {failed}");
+}
+
+/// SOS at a transplant counts for the first line when the transplant consolidates the first
+/// line's remission, and not when it consolidates a later line's. An inotuzumab-like course
+/// that always works, with certain non-fatal SOS at a transplant 30 days after the response,
+/// given first (strategy 0) or after a first line that always fails (strategy 1). Would fail if
+/// the remission forgot which line induced it.
+#[test]
+fn sos_at_transplant_counts_for_the_line_whose_remission_it_consolidates() {
+    let fixed = |days: f64| format!(r#"{{ dist = "fixed", value = {days}, unit = "days" }}"#);
+    let never = fixed(3_650.0);
+    let wait = fixed(30.0);
+    let sos = "{ probability = 1.0, cycles_above = 10, cycles_odds_ratio = 1.0, \
+               prior_hct_odds_ratio = 1.0, fatal = 0.0, onset_days = 14, duration_days = 28 }";
+    let m = model(
+        false,
+        &[],
+        &[
+            therapy(
+                "ino",
+                INO,
+                &[
+                    ("response", "1.0"),
+                    ("responders_by_cycle_1", "1.0"),
+                    ("consolidation_cycles", "0"),
+                    ("relapse", &never),
+                    ("hct_sos", sos),
+                ],
+            ),
+            therapy("fails", CHEMO, &[("response", "0.0")]),
+            therapy(
+                "hct",
+                HCT,
+                &[
+                    ("time_to_transplant", &wait),
+                    ("trm", "0.0"),
+                    ("trm_second", "0.0"),
+                    ("trm_after_sos", "0.0"),
+                ],
+            ),
+        ],
+        &[
+            strategy(
+                "ino_first",
+                &[r#"{ therapies = ["ino"] }"#],
+                Some(r#"{ therapy = "hct", after = ["ino"] }"#),
+            ),
+            strategy(
+                "ino_second",
+                &[r#"{ therapies = ["fails"] }"#, r#"{ therapies = ["ino"] }"#],
+                Some(r#"{ therapy = "hct", after = ["ino"] }"#),
+            ),
+        ],
+    );
+    for (s, first_line) in [(0, true), (1, false)] {
+        let mut seen = 0;
+        for tr in trajectories(&m, s, 200, 23) {
+            if tr.out.transplants == 0 || !tr.out.sos {
+                continue; // died before the transplant or the onset
+            }
+            assert_eq!(
+                tr.out.first_line_sos, first_line,
+                "strategy {s}: {:?}",
+                tr.out
+            );
+            seen += 1;
+        }
+        assert!(
+            seen >= 190,
+            "strategy {s}: {seen} SOS episodes at transplant"
+        );
+    }
+}
+
+/// Transplant risks that depend on the patient's history: a second transplant (after a prior
+/// HCT) has its own transplant-related mortality, and SOS after inotuzumab is more likely after
+/// more cycles than `cycles_above` and after a prior HCT. Made certain here: TRM 0 at a first
+/// transplant and 1 at a second; SOS almost impossible at base (1e-9) and almost certain
+/// (1 - 1e-6) under either odds ratio (1e15). Half the patients have a prior HCT; a course
+/// gives 2 or 3 cycles (response after cycle 1, then 1 or 2 consolidation cycles) against
+/// `cycles_above = 2`. Would fail if the second-transplant TRM or an odds ratio applied to the
+/// wrong patients (a count compared the wrong way).
+#[test]
+fn transplant_risks_follow_prior_transplants_and_cycles() {
+    let fixed = |days: f64| format!(r#"{{ dist = "fixed", value = {days}, unit = "days" }}"#);
+    let never = fixed(3_650.0);
+    let sos = "{ probability = 1e-9, cycles_above = 2, cycles_odds_ratio = 1e15, \
+               prior_hct_odds_ratio = 1e15, fatal = 0.0, onset_days = 14, duration_days = 28 }";
+    let ino = [
+        ("response", "1.0"),
+        ("responders_by_cycle_1", "1.0"),
+        ("consolidation_cycles", "1"),
+        ("relapse", never.as_str()),
+        ("hct_sos", sos),
+    ];
+    let mut ino3 = ino;
+    ino3[2].1 = "2";
+    let (wait, trm_time) = (fixed(100.0), fixed(200.0));
+    let m = model(
+        false,
+        &[("prior_hct", "0.5")],
+        &[
+            therapy("ino2", INO, &ino),
+            therapy("ino3", INO, &ino3),
+            therapy(
+                "hct",
+                HCT,
+                &[
+                    ("max_transplants", "2"),
+                    ("time_to_transplant", &wait),
+                    ("trm", "0.0"),
+                    ("trm_second", "1.0"),
+                    ("trm_after_sos", "0.0"),
+                    ("trm_time", &trm_time),
+                ],
+            ),
+        ],
+        &[
+            strategy(
+                "two_cycles",
+                &[r#"{ therapies = ["ino2"] }"#],
+                Some(r#"{ therapy = "hct", after = ["ino2"] }"#),
+            ),
+            strategy(
+                "three_cycles",
+                &[r#"{ therapies = ["ino3"] }"#],
+                Some(r#"{ therapy = "hct", after = ["ino3"] }"#),
+            ),
+        ],
+    );
+    for (s, cycles) in [(0, 2), (1, 3)] {
+        let mut seen = [0; 2];
+        for tr in trajectories(&m, s, 300, 24) {
+            let (transplanted, episode) =
+                (tr.out.transplants == 1, tr.out.end.get() > 128.0 + 14.0);
+            if !transplanted || !episode {
+                continue; // died before the transplant or the SOS onset
+            }
+            let prior = tr.attrs.prior_hct;
+            let trm = tr
+                .log
+                .iter()
+                .any(|r| matches!(r.item, Item::Note(Note::TransplantDeathAt(_))));
+            assert_eq!(trm, prior, "{cycles} cycles: TRM with prior HCT {prior}");
+            assert_eq!(
+                tr.out.sos,
+                prior || cycles > 2,
+                "{cycles} cycles: SOS with prior HCT {prior}"
+            );
+            seen[usize::from(prior)] += 1;
+        }
+        assert!(
+            seen[0] >= 100 && seen[1] >= 100,
+            "{cycles} cycles: {seen:?}"
+        );
+    }
+}
+
+/// Antigen escape at a relapse follows its probabilities, and an antigen already lost is not
+/// lost again: a first line that always works, with relapse 100 days after the response, under
+/// certain lineage switch, certain CD19 loss, certain CD22 loss, or no escape at all. Half the
+/// patients are CD22-negative from the start. The relapse's sites follow theirs: CNS certain
+/// and extramedullary impossible, or the reverse. Would fail if a draw were ignored or compared
+/// the wrong way, or if an antigen already lost were reported lost again.
+#[test]
+fn antigen_escape_at_relapse_follows_its_probabilities() {
+    let relapse = r#"{ dist = "fixed", value = 100.0, unit = "days" }"#;
+    // (CD19 loss, CD22 loss, lineage switch) probabilities, and the escapes expected.
+    let cases = [
+        ((0.0, 0.0, 1.0), vec![Escape::Lineage]),
+        ((1.0, 0.0, 0.0), vec![Escape::Cd19]),
+        ((0.0, 1.0, 0.0), vec![Escape::Cd22]),
+        ((0.0, 0.0, 0.0), vec![]),
+    ];
+    for (k, ((cd19, cd22, lineage), want)) in cases.into_iter().enumerate() {
+        let cns = k % 2 == 0;
+        let (p_cns, p_emd) = if cns { ("1.0", "0.0") } else { ("0.0", "1.0") };
+        let m = model(
+            false,
+            &[
+                ("cd22", "{ high = 0.5, partial = 0.0, negative = 0.5 }"),
+                ("relapse_cns", p_cns),
+                ("relapse_extramedullary", p_emd),
+            ],
+            &[
+                therapy(
+                    "chemo",
+                    CHEMO,
+                    &[
+                        ("response", "1.0"),
+                        ("consolidation_cycles", "0"),
+                        ("relapse", relapse),
+                        ("escape", &escape(cd19, 0.0, cd22, lineage)),
+                    ],
+                ),
+                therapy("next", CHEMO, &[]),
+            ],
+            &[strategy(
+                "relapse",
+                &[
+                    r#"{ therapies = ["chemo"] }"#,
+                    r#"{ therapies = ["next"] }"#,
+                ],
+                None,
+            )],
+        );
+        let mut relapses = [0; 2];
+        for tr in trajectories(&m, 0, 200, 25) {
+            let Some(at) = tr
+                .log
+                .iter()
+                .position(|r| r.item == Item::Event(Event::Relapse))
+            else {
+                continue; // died before the relapse
+            };
+            let before = tr.log[at].state;
+            let escapes: Vec<Escape> = tr.log[at..]
+                .iter()
+                .take_while(|r| r.t == tr.log[at].t)
+                .filter_map(|r| match r.item {
+                    Item::Note(Note::Escaped(e)) => Some(e),
+                    _ => None,
+                })
+                .collect();
+            let cd22_negative = before.cd22 == Cd22::Negative;
+            // CD22 already lost: no second loss to report.
+            let expected: Vec<Escape> = want
+                .iter()
+                .copied()
+                .filter(|e| !(cd22_negative && *e == Escape::Cd22))
+                .collect();
+            assert_eq!(
+                escapes, expected,
+                "escape ({cd19}, {cd22}, {lineage}), CD22-negative {cd22_negative}"
+            );
+            let sites = tr.log[at..].iter().find_map(|r| match r.item {
+                Item::Note(Note::RelapseAt {
+                    cns,
+                    extramedullary,
+                    ..
+                }) => Some((cns, extramedullary)),
+                _ => None,
+            });
+            assert_eq!(
+                sites,
+                Some((cns, !cns)),
+                "relapse sites (CNS, extramedullary)"
+            );
+            relapses[usize::from(cd22_negative)] += 1;
+        }
+        assert!(
+            relapses[0] >= 50 && relapses[1] >= 50,
+            "escape ({cd19}, {cd22}, {lineage}): relapses {relapses:?}"
+        );
+    }
+}
+
+/// A patient who can get no therapy at all goes to supportive care at day 0, an EFS event at
+/// day 0 (a treatment failure). Here everyone is CD19-negative and the only line is
+/// blinatumomab. Would fail if EFS ran on to the death.
+#[test]
+fn no_therapy_at_all_is_an_efs_event_at_day_0() {
+    let m = model(
+        false,
+        &[("cd19_negative", "1.0")],
+        &[therapy("blin", BLIN, &[])],
+        &[strategy("blin", &[r#"{ therapies = ["blin"] }"#], None)],
+    );
+    for tr in trajectories(&m, 0, 50, 26) {
+        assert_eq!(tr.out.lines, 0);
+        assert!(tr.out.efs_event && tr.out.efs == Days::ZERO, "{:?}", tr.out);
+        assert!(tr.out.end > Days::ZERO);
+    }
+}
