@@ -627,6 +627,32 @@ mod tests {
     }
 
     #[test]
+    fn life_table_with_years_of_zero_hazard() {
+        // Nobody dies at 40 or 41, half at 42: survival level 1 (a uniform of exactly 0) is
+        // death at the first instant of positive hazard, 0.5 the end of age 42.
+        let t = LifeTable::new(40.0, &[0.0, 0.0, 0.5]).unwrap();
+        assert_eq!(t.inverse_survival_years(40.0, 1.0), 2.0);
+        assert!((t.inverse_survival_years(40.0, 0.5) - 3.0).abs() < 1e-12);
+        // Nobody dies beyond 41: a survivor to 41 lives for ever, whatever the level.
+        let t = LifeTable::new(40.0, &[0.5, 0.0]).unwrap();
+        assert_eq!(t.inverse_survival_years(41.0, 1.0), f64::INFINITY);
+        assert_eq!(t.inverse_survival_years(41.5, 0.5), f64::INFINITY);
+    }
+
+    #[test]
+    fn survival_is_the_probability_of_a_later_time() {
+        // S(t) = P(T > t): a fixed time T survives every t before it and none from it on, and
+        // no distribution has S above 1 before time 0.
+        let fixed = TimeDist::fixed(10.0).unwrap();
+        let s: Vec<f64> = [-1.0, 0.0, 9.5, 10.0, 11.0]
+            .map(|t| fixed.survival(t))
+            .into();
+        assert_eq!(s, [1.0, 1.0, 1.0, 0.0, 0.0]);
+        assert_eq!(TimeDist::fixed(0.0).unwrap().survival(0.0), 0.0);
+        assert_eq!(TimeDist::exponential(5.0).unwrap().survival(-3.0), 1.0);
+    }
+
+    #[test]
     fn gompertz_inverts() {
         let g = Gompertz::new(1.2e-4, 0.075).unwrap();
         for age in [20.0, 60.0, 90.0] {

@@ -1051,6 +1051,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_split_gives_class_i_to_uniforms_in_its_half_open_interval() {
+        // Class i takes u in [c(i-1), c(i)): a uniform on exact binary fractions then lands in
+        // each class with exactly its probability.
+        let s = Split::new([0.25, 0.5, 0.25]);
+        let classes: Vec<usize> = [0.0, 0.2, 0.25, 0.5, 0.75, 0.9].map(|u| s.pick(u)).into();
+        assert_eq!(classes, [0, 0, 1, 1, 2, 2]);
+        let probabilities: Vec<f64> = (0..3).map(|i| s.probability(i)).collect();
+        assert_eq!(probabilities, [0.25, 0.5, 0.25]);
+    }
+
+    #[test]
     fn a_condition_with_any_part_is_constrained_and_an_empty_one_is_not() {
         assert!(!Condition::default().sealed().constrained);
         let d = Condition::default;
