@@ -271,19 +271,6 @@ impl Rate {
             }
         }
     }
-
-    /// Every value the rate can take.
-    pub fn values(&self) -> Vec<f64> {
-        match *self {
-            Rate::Scalar(p) => vec![p],
-            Rate::ByBurden(b) => b.0.to_vec(),
-            Rate::ByAge {
-                below, at_or_above, ..
-            } => vec![below, at_or_above],
-            Rate::ByLine(p) => p.to_vec(),
-            Rate::ByPriorHct(a, b) | Rate::ByKmt2a(a, b) => vec![a, b],
-        }
-    }
 }
 
 /// Applies an odds ratio to a probability: `odds' = odds × or`.
@@ -1049,6 +1036,44 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_by_age_switches_at_its_cut() {
+        let r = Rate::ByAge {
+            cut: 60.0,
+            below: 0.1,
+            at_or_above: 0.3,
+        };
+        let at = |age: f64| {
+            let c = RateCtx {
+                burden: Burden::MrdOnly,
+                age,
+                line: 1,
+                prior_hct: false,
+                kmt2a: false,
+            };
+            r.eval(&c)
+        };
+        assert_eq!(
+            [at(30.0), at(59.99), at(60.0), at(75.0)],
+            [0.1, 0.1, 0.3, 0.3]
+        );
+    }
+
+    #[test]
+    fn an_odds_ratio_of_one_and_certain_probabilities_are_left_alone() {
+        // Exactly, not through the odds: 1e-9 there would come back as 9.999999999999999e-10,
+        // and a certain event as 0/0.
+        for p in [0.0, 1e-9, 0.3, 1.0] {
+            assert_eq!(apply_odds_ratio(p, 1.0), p);
+        }
+        for or in [0.5, 2.0] {
+            assert_eq!(apply_odds_ratio(0.0, or), 0.0);
+            assert_eq!(apply_odds_ratio(1.0, or), 1.0);
+        }
+        // Odds 1/3 doubled: 2/3, probability 0.4.
+        assert!((apply_odds_ratio(0.25, 2.0) - 0.4).abs() < 1e-15);
+    }
 
     #[test]
     fn a_split_gives_class_i_to_uniforms_in_its_half_open_interval() {
