@@ -551,11 +551,6 @@ pub struct Therapy {
 }
 
 impl Therapy {
-    /// Whether this is a CD19- or CD22-directed therapy.
-    pub fn is_targeted(&self) -> bool {
-        self.target != Target::None
-    }
-
     /// Antigen escape parameters, if the therapy has any.
     pub fn escape(&self) -> Option<&Escape> {
         match &self.kind {
@@ -699,11 +694,6 @@ impl Cost {
             by_category,
             nonzero,
         }
-    }
-
-    /// The amount in category `k`.
-    pub fn get(&self, k: usize) -> f64 {
-        self.by_category[k]
     }
 
     /// (category, amount) of every non-zero category.
