@@ -900,6 +900,26 @@ mod tests {
     }
 
     #[test]
+    fn the_follow_up_covers_every_trajectory() {
+        // A lifetime horizon: the histograms must reach the last death or censoring of any
+        // patient, or later events would pile into their last bin. Cure makes long survivors.
+        let (max_days, rows) = adult_outcomes(2000);
+        let longest = rows
+            .iter()
+            .flatten()
+            .map(|o| o.end.get())
+            .fold(0.0, f64::max);
+        assert!(
+            longest > 20.0 * DAYS_PER_YEAR,
+            "a long survivor: {longest} days"
+        );
+        assert!(
+            longest <= max_days,
+            "{longest} days beyond the follow-up of {max_days}"
+        );
+    }
+
+    #[test]
     fn merged_parts_equal_the_whole_in_every_field() {
         // Three uneven parts, aggregated apart and merged in two orders, give the aggregate of
         // the whole, field for field (the sums are exact). A counter that is zero in the parts
