@@ -531,6 +531,19 @@ fn trace_shows_attributes_and_events_in_time_order() {
         5 * adult_strategies(),
         "one outcome per patient and strategy"
     );
+    // A toxicity's onset names its kind.
+    let onsets: Vec<&str> = rows
+        .iter()
+        .filter(|r| &r[3] == "event" && r[4].contains(" onset, "))
+        .map(|r| r[4].split(" onset, ").next().unwrap())
+        .collect();
+    assert!(!onsets.is_empty(), "no toxicity in five patients");
+    for kind in onsets {
+        assert!(
+            ["CRS", "ICANS", "SOS", "INFECTION", "GVHD"].contains(&kind),
+            "{kind}"
+        );
+    }
     let o = allseq(&["trace", adult().to_str().unwrap(), "--strategy", "nope"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no strategy `nope`"));
