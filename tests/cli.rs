@@ -130,6 +130,15 @@ fn default_scenario_runs_and_writes_three_files() {
     );
     let survival = std::fs::read_to_string(out.join("survival.csv")).unwrap();
     assert!(survival.starts_with("strategy,month,os,efs\n"));
+    // A lifetime horizon runs from the youngest starting age (18) to the age by which everyone
+    // has died (105, the scenario's background mortality): 87 years, months 0 to 1044.
+    let months: Vec<&str> = survival
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(months.len(), 1045 * adult_strategies());
+    assert_eq!((months[0], months[1044]), ("0", "1044"));
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     for key in [
