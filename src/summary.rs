@@ -785,32 +785,94 @@ mod tests {
         a
     }
 
-    /// Every counter of an aggregate, by name.
+    /// A counter of [`StrategyAgg`]: its name, its value, and what one outcome adds to it.
+    type Counter = (&'static str, fn(&StrategyAgg) -> u64, fn(&Outcome) -> u64);
+
+    /// Every counter but the deaths by cause (see [`counters`]).
+    const COUNTERS: [Counter; 19] = [
+        ("patients", |a| a.patients, |_| 1),
+        (
+            "first_response",
+            |a| a.first_response,
+            |o| o.first_response.into(),
+        ),
+        (
+            "first_mrd_negative",
+            |a| a.first_mrd_negative,
+            |o| o.first_mrd_negative.into(),
+        ),
+        (
+            "car_t_intended",
+            |a| a.car_t_intended,
+            |o| o.car_t_intended.into(),
+        ),
+        (
+            "car_t_infused",
+            |a| a.car_t_infused,
+            |o| o.car_t_infused.into(),
+        ),
+        (
+            "manufacturing_failed",
+            |a| a.manufacturing_failed,
+            |o| o.manufacturing_failed.into(),
+        ),
+        (
+            "died_waiting",
+            |a| a.died_waiting,
+            |o| o.died_waiting.into(),
+        ),
+        (
+            "transplanted",
+            |a| a.transplanted,
+            |o| (o.transplants != 0).into(),
+        ),
+        ("relapsed", |a| a.relapsed, |o| (o.relapses != 0).into()),
+        (
+            "cd19_negative_relapses",
+            |a| a.cd19_negative_relapses,
+            |o| (o.relapses != 0 && o.first_relapse_cd19_negative).into(),
+        ),
+        (
+            "crs_grade3plus",
+            |a| a.crs_grade3plus,
+            |o| o.crs_grade3plus.into(),
+        ),
+        (
+            "icans_grade3plus",
+            |a| a.icans_grade3plus,
+            |o| o.icans_grade3plus.into(),
+        ),
+        ("sos", |a| a.sos, |o| o.sos.into()),
+        (
+            "first_line_crs_grade3plus",
+            |a| a.first_line_crs_grade3plus,
+            |o| o.first_line_crs_grade3plus.into(),
+        ),
+        (
+            "first_line_icans_grade3plus",
+            |a| a.first_line_icans_grade3plus,
+            |o| o.first_line_icans_grade3plus.into(),
+        ),
+        (
+            "first_line_sos",
+            |a| a.first_line_sos,
+            |o| o.first_line_sos.into(),
+        ),
+        ("acute_gvhd", |a| a.acute_gvhd, |o| o.acute_gvhd.into()),
+        (
+            "chronic_gvhd",
+            |a| a.chronic_gvhd,
+            |o| o.chronic_gvhd.into(),
+        ),
+        ("lines", |a| a.lines, |o| o.lines.into()),
+    ];
+
+    /// Every counter of an aggregate, by name: [`COUNTERS`], then the deaths by cause.
     fn counters(a: &StrategyAgg) -> Vec<(String, u64)> {
-        let mut v: Vec<(String, u64)> = [
-            ("patients", a.patients),
-            ("first_response", a.first_response),
-            ("first_mrd_negative", a.first_mrd_negative),
-            ("car_t_intended", a.car_t_intended),
-            ("car_t_infused", a.car_t_infused),
-            ("manufacturing_failed", a.manufacturing_failed),
-            ("died_waiting", a.died_waiting),
-            ("transplanted", a.transplanted),
-            ("relapsed", a.relapsed),
-            ("cd19_negative_relapses", a.cd19_negative_relapses),
-            ("crs_grade3plus", a.crs_grade3plus),
-            ("icans_grade3plus", a.icans_grade3plus),
-            ("sos", a.sos),
-            ("first_line_crs_grade3plus", a.first_line_crs_grade3plus),
-            ("first_line_icans_grade3plus", a.first_line_icans_grade3plus),
-            ("first_line_sos", a.first_line_sos),
-            ("acute_gvhd", a.acute_gvhd),
-            ("chronic_gvhd", a.chronic_gvhd),
-            ("lines", a.lines),
-        ]
-        .into_iter()
-        .map(|(k, x)| (k.to_string(), x))
-        .collect();
+        let mut v: Vec<(String, u64)> = COUNTERS
+            .iter()
+            .map(|&(name, get, _)| (name.to_string(), get(a)))
+            .collect();
         for c in Cause::ALL {
             v.push((format!("deaths[{}]", c.label()), a.deaths[c as usize]));
         }
@@ -825,42 +887,12 @@ mod tests {
         let whole = aggregate(&rows, max_days);
         let n = rows.len() as f64;
         for (s, a) in whole.strategies.iter().enumerate() {
-            let count = |f: &dyn Fn(&Outcome) -> bool| rows.iter().filter(|r| f(&r[s])).count();
-            let mut expected: Vec<(String, u64)> = [
-                ("patients", rows.len()),
-                ("first_response", count(&|o| o.first_response)),
-                ("first_mrd_negative", count(&|o| o.first_mrd_negative)),
-                ("car_t_intended", count(&|o| o.car_t_intended)),
-                ("car_t_infused", count(&|o| o.car_t_infused)),
-                ("manufacturing_failed", count(&|o| o.manufacturing_failed)),
-                ("died_waiting", count(&|o| o.died_waiting)),
-                ("transplanted", count(&|o| o.transplants != 0)),
-                ("relapsed", count(&|o| o.relapses != 0)),
-                (
-                    "cd19_negative_relapses",
-                    count(&|o| o.relapses != 0 && o.first_relapse_cd19_negative),
-                ),
-                ("crs_grade3plus", count(&|o| o.crs_grade3plus)),
-                ("icans_grade3plus", count(&|o| o.icans_grade3plus)),
-                ("sos", count(&|o| o.sos)),
-                (
-                    "first_line_crs_grade3plus",
-                    count(&|o| o.first_line_crs_grade3plus),
-                ),
-                (
-                    "first_line_icans_grade3plus",
-                    count(&|o| o.first_line_icans_grade3plus),
-                ),
-                ("first_line_sos", count(&|o| o.first_line_sos)),
-                ("acute_gvhd", count(&|o| o.acute_gvhd)),
-                ("chronic_gvhd", count(&|o| o.chronic_gvhd)),
-                ("lines", rows.iter().map(|r| usize::from(r[s].lines)).sum()),
-            ]
-            .into_iter()
-            .map(|(k, x)| (k.to_string(), x as u64))
-            .collect();
+            let mut expected: Vec<(String, u64)> = COUNTERS
+                .iter()
+                .map(|&(name, _, of)| (name.to_string(), rows.iter().map(|r| of(&r[s])).sum()))
+                .collect();
             for c in Cause::ALL {
-                let dead = count(&|o| o.death == Some(c)) as u64;
+                let dead = rows.iter().filter(|r| r[s].death == Some(c)).count() as u64;
                 expected.push((format!("deaths[{}]", c.label()), dead));
             }
             assert_eq!(counters(a), expected, "strategy {s}");
