@@ -273,7 +273,10 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("invalid --out: ") && err.contains("is one of the shard directories"),
+        err.contains(&format!(
+            "invalid --out: {} is one of the shard directories",
+            shards[2].display()
+        )),
         "{err}"
     );
     assert_eq!(
@@ -281,8 +284,50 @@ fn merge_refuses_missing_duplicated_and_foreign_shards() {
         before
     );
     assert!(!shards[2].join("ceac.csv").exists(), "nothing written");
-    let o = merge(&shards, &dir.path().join("merged"));
+    let merged = dir.path().join("merged");
+    let o = merge(&shards, &merged);
     assert!(o.status.success(), "{}", stderr(&o));
+    // An existing output directory that is no shard is merged into again.
+    let o = merge(&shards, &merged);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// The merged manifest describes the merge, not the first shard: its own times, commit and
+/// memory, and no shard. Each shard's manifest is given values no merge could have.
+#[test]
+fn a_merged_manifest_is_the_merges_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards: Vec<PathBuf> = (0..2)
+        .map(|i| {
+            let out = dir.path().join(format!("shard{i}"));
+            psa(&out, &["--shard", &format!("{i}/2")]);
+            let path = out.join("manifest.json");
+            let mut m: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            assert_eq!(m["shard"], format!("{i}/2"));
+            m["started"] = "2000-01-01T00:00:00Z".into();
+            m["finished"] = "2000-01-01T00:00:01Z".into();
+            m["git_commit"] = "not-this-build".into();
+            m["peak_memory_kib"] = 1.into();
+            std::fs::write(&path, m.to_string()).unwrap();
+            out
+        })
+        .collect();
+    let merged = dir.path().join("merged");
+    let o = merge(&shards, &merged);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(merged.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["command"], "merge");
+    assert_eq!(m["shard"], serde_json::Value::Null);
+    assert!(
+        m["started"].as_str().unwrap() > "2000-01-01T00:00:01Z",
+        "{m}"
+    );
+    assert!(m["finished"].as_str().unwrap() >= m["started"].as_str().unwrap());
+    assert_ne!(m["git_commit"], "not-this-build");
+    assert!(m["peak_memory_kib"].as_u64().is_none_or(|k| k > 1), "{m}");
 }
 
 #[test]
