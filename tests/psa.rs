@@ -91,6 +91,15 @@ fn sharded_runs_merge_to_the_unsharded_bytes() {
         long.lines().count() as u64,
         1 + DRAWS * adult_strategies() as u64
     );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(whole.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["command"], "psa");
+    assert_eq!(
+        m["shard"],
+        serde_json::Value::Null,
+        "a whole run is no shard"
+    );
     let cost = std::fs::read_to_string(whole.join("psa_cost.csv")).unwrap();
     assert_eq!(cost.lines().count() as u64, 1 + DRAWS);
     assert!(!cost.starts_with("draw"), "dampack layout: strategies only");

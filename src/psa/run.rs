@@ -580,6 +580,57 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_platform_names_architecture_os_and_c_library() {
+        let p = platform();
+        let parts: Vec<&str> = p.split('-').collect();
+        assert_eq!(parts.len(), 3, "{p}");
+        assert_eq!(parts[..2], [std::env::consts::ARCH, std::env::consts::OS]);
+        assert!(["gnu", "musl", "other"].contains(&parts[2]), "{p}");
+    }
+
+    /// The progress bar counts the shard's draws, those resumed from the partial file
+    /// included, and ends full: its length is the shard's size (not the PSA's, nor the first
+    /// draw's index), and it starts at the draws already done.
+    #[test]
+    fn the_progress_bar_counts_the_shard_s_draws_resumed_ones_included() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adult_rr_ball.toml");
+        let scenario = crate::scenario::load(&path).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let opts = |pb: &ProgressBar| PsaOptions {
+            draws: 12,
+            patients: 20,
+            seed: 5,
+            shard: (1, 2),
+            threads: 1,
+            scenario_path: "adult".into(),
+            progress: Some(pb.clone()),
+        };
+        let pb = ProgressBar::hidden();
+        let records = run(&scenario, &opts(&pb), dir.path()).unwrap();
+        let draws: Vec<u64> = records.iter().map(|r| r.draw).collect();
+        assert_eq!(draws, (6..12).collect::<Vec<_>>());
+        assert_eq!((pb.length(), pb.position()), (Some(6), 6));
+        // A run killed after two of its draws: the partial file holds them, and the bar of
+        // the resumed run starts at 2.
+        let m: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("manifest.json")).unwrap(),
+        )
+        .unwrap();
+        let identity: Identity = serde_json::from_value(m.clone()).unwrap();
+        let id = format!(
+            "# allseq psa shard 1/2 {}",
+            serde_json::to_string(&identity).unwrap()
+        );
+        let done: String = records[..2].iter().map(DrawRecord::line).collect();
+        std::fs::write(dir.path().join(PARTIAL), format!("{id}\n{done}")).unwrap();
+        let pb = ProgressBar::hidden();
+        let resumed = run(&scenario, &opts(&pb), dir.path()).unwrap();
+        assert_eq!(resumed, records);
+        assert_eq!((pb.length(), pb.position()), (Some(6), 6));
+    }
+
     /// Draws outside the run's range and damaged lines end what is resumed: before, a draw
     /// numbered 99999999999 went into the final files, and a NaN parameter into
     /// `psa_params.csv`.
