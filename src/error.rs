@@ -77,6 +77,19 @@ pub enum Error {
     /// JSON serialization failed.
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+    /// A patient's value is beyond what the exact sums hold: the results would be wrong, so
+    /// none are written.
+    #[error(
+        "{where_}a patient's {quantity} went beyond ±{limit:.1e} (or was not finite), more than the exact sums hold, so no results were written; check the scenario's costs and their units"
+    )]
+    OutOfRange {
+        /// `strategy `x`: ` or `draw n: `, or empty.
+        where_: String,
+        /// The quantity, e.g. `discounted costs`.
+        quantity: &'static str,
+        /// The limit.
+        limit: f64,
+    },
     /// The thread pool could not be built.
     #[error("cannot start {threads} worker threads: {reason}")]
     Threads {

@@ -10,7 +10,7 @@ use crate::engine::{Outcome, Workspace, simulate_into};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::rng::RunKey;
-use crate::summary::RunAgg;
+use crate::summary::{OutOfRange, RunAgg};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use std::sync::{Mutex, PoisonError};
@@ -41,6 +41,11 @@ pub trait Accumulate: Send {
     fn add_patient(&mut self, outcomes: &[Outcome]);
     /// Adds another accumulator's content.
     fn merge(self, other: Self) -> Self;
+    /// What went out of the range the exact sums hold, if anything (see
+    /// [`RunAgg::out_of_range`]); checked once the run is merged. `None` by default.
+    fn out_of_range(&self) -> Option<OutOfRange> {
+        None
+    }
     /// A hint, before [`Accumulate::add_patient`]: strategy `strategy`'s outcome of the coming
     /// patient is `outcome` (to fetch what adding it will touch). Does nothing by default.
     #[inline]
@@ -53,6 +58,9 @@ impl Accumulate for RunAgg {
     }
     fn merge(self, other: Self) -> Self {
         RunAgg::merge(self, other)
+    }
+    fn out_of_range(&self) -> Option<OutOfRange> {
+        RunAgg::out_of_range(self)
     }
     #[inline]
     fn expect(&self, strategy: usize, outcome: &Outcome) {
@@ -110,7 +118,8 @@ type Slot<A> = Mutex<Option<(A, Workspace)>>;
 /// Runs the cohort into accumulators made by `empty`.
 ///
 /// # Errors
-/// [`Error::Threads`] if the thread pool cannot be built.
+/// [`Error::Threads`] if the thread pool cannot be built, [`Error::OutOfRange`] if a patient's
+/// value is beyond what the accumulator's exact sums hold.
 pub fn run_with<A: Accumulate>(
     model: &Model,
     opts: &RunOptions,
@@ -162,5 +171,14 @@ pub fn run_with<A: Accumulate>(
         .map(|(agg, _)| agg)
         .reduce(A::merge)
         .unwrap_or_else(empty);
+    if let Some(o) = agg.out_of_range() {
+        return Err(Error::OutOfRange {
+            where_: o.strategy.map_or(String::new(), |s| {
+                format!("strategy `{}`: ", model.strategies[s].name)
+            }),
+            quantity: o.quantity,
+            limit: o.limit,
+        });
+    }
     Ok(agg)
 }

@@ -25,16 +25,65 @@ fn round_to_i128(y: f64) -> i128 {
     }
 }
 
+/// The largest magnitude [`ExactSum`] and [`ExactMean`] take, 2⁴⁶ (about 7.0e13): a value
+/// rounded to 2⁻³² then needs 78 bits, its square at 2⁻¹⁶ 124, so one i128 holds the sum of
+/// 2⁴⁹ of them and a [`WideSum`] the sum of their squares. Beyond it (or not finite), the sums
+/// are marked [out of range](ExactSum::in_range) and the run refuses its results.
+pub const EXACT_LIMIT: f64 = 70_368_744_177_664.0;
+
+/// Whether `x` is beyond `limit` in magnitude or not a number (a NaN compares false, hence
+/// the negation; one compare, no branch).
+#[inline]
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+fn beyond(x: f64, limit: f64) -> bool {
+    !(x.abs() < limit)
+}
+
+/// A sum of squares (non-negative, each below 2¹²⁸) in 256 bits: `hi · 2¹²⁸ + lo`. A cost
+/// of 10⁹ (a lifetime in won or rupiah) squared at 2⁻²⁴ is about 2¹⁰⁸, so 128 bits alone held
+/// the sum of only a million patients of it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WideSum {
+    lo: u128,
+    hi: u128,
+}
+
+impl WideSum {
+    #[inline]
+    fn add(&mut self, x: u128) {
+        let (lo, carry) = self.lo.overflowing_add(x);
+        self.lo = lo;
+        self.hi += u128::from(carry);
+    }
+
+    fn merge(&mut self, o: &WideSum) {
+        self.add(o.lo);
+        self.hi += o.hi;
+    }
+
+    /// The sum, rounded to the nearest `f64` (exactly as an i128's conversion when it fits).
+    fn to_f64(self) -> f64 {
+        if self.hi == 0 {
+            self.lo as f64
+        } else {
+            self.hi as f64 * 2f64.powi(128) + self.lo as f64
+        }
+    }
+}
+
 /// An exact sum of values and of their squares, in fixed point.
 ///
 /// Each value is rounded to 2⁻³² (at most 1.2e-10 off per patient); the sum is exact. The sum
-/// of squares uses the value rounded to 2⁻¹⁶ (the variance needs no more), squared exactly:
-/// i128 holds it for 10¹⁰ values up to 10⁷ (costs in dollars) with room to spare.
+/// of squares uses the value rounded to 2⁻¹⁶ (the variance needs no more), squared exactly, in
+/// 256 bits. Values up to [`EXACT_LIMIT`] in magnitude are summed exactly for up to 2⁴⁹
+/// patients; a larger or non-finite value marks the sum out of range (the caller refuses it)
+/// instead of wrapping around.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExactSum {
     n: u64,
     sum: i128,
-    sum_sq: i128,
+    sum_sq: WideSum,
+    out_of_range: bool,
 }
 
 impl ExactSum {
@@ -42,17 +91,27 @@ impl ExactSum {
     #[inline]
     pub fn add(&mut self, x: f64) {
         self.n += 1;
+        self.out_of_range |= beyond(x, EXACT_LIMIT);
         let q = round_to_i128(x * SCALE);
-        self.sum += q;
-        let c = q >> 16;
-        self.sum_sq += c * c;
+        // Wrapping only where the value is out of range, whose sums are refused.
+        self.sum = self.sum.wrapping_add(q);
+        let c = (q >> 16) as i64;
+        let m = u128::from(c.unsigned_abs());
+        self.sum_sq.add(m * m);
     }
 
     /// Adds another sum.
     pub fn merge(&mut self, o: &ExactSum) {
         self.n += o.n;
-        self.sum += o.sum;
-        self.sum_sq += o.sum_sq;
+        self.sum = self.sum.wrapping_add(o.sum);
+        self.sum_sq.merge(&o.sum_sq);
+        self.out_of_range |= o.out_of_range;
+    }
+
+    /// Whether every value added was finite and within [`EXACT_LIMIT`] (else the mean and
+    /// standard error are meaningless).
+    pub fn in_range(&self) -> bool {
+        !self.out_of_range
     }
 
     /// Number of values.
@@ -76,16 +135,18 @@ impl ExactSum {
         }
         let n = self.n as f64;
         let mean = self.mean();
-        let var = (self.sum_sq as f64 / SCALE - n * mean * mean) / (n - 1.0);
+        let var = (self.sum_sq.to_f64() / SCALE - n * mean * mean) / (n - 1.0);
         (var.max(0.0) / n).sqrt()
     }
 }
 
-/// An exact sum for a mean without a standard error (no sum of squares to keep).
+/// An exact sum for a mean without a standard error (no sum of squares to keep); the same
+/// range as [`ExactSum`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExactMean {
     n: u64,
     sum: i128,
+    out_of_range: bool,
 }
 
 impl ExactMean {
@@ -93,13 +154,20 @@ impl ExactMean {
     #[inline]
     pub fn add(&mut self, x: f64) {
         self.n += 1;
-        self.sum += round_to_i128(x * SCALE);
+        self.out_of_range |= beyond(x, EXACT_LIMIT);
+        self.sum = self.sum.wrapping_add(round_to_i128(x * SCALE));
     }
 
     /// Adds another sum.
     pub fn merge(&mut self, o: &ExactMean) {
         self.n += o.n;
-        self.sum += o.sum;
+        self.sum = self.sum.wrapping_add(o.sum);
+        self.out_of_range |= o.out_of_range;
+    }
+
+    /// Whether every value added was finite and within [`EXACT_LIMIT`].
+    pub fn in_range(&self) -> bool {
+        !self.out_of_range
     }
 
     /// Mean (0 for no values).
@@ -405,6 +473,25 @@ impl StrategyAgg {
         self.lines += u64::from(o.lines);
     }
 
+    /// The first quantity whose sums are [out of range](ExactSum::in_range), by name; `None`
+    /// when every one is in range.
+    pub fn out_of_range(&self) -> Option<&'static str> {
+        [
+            ("life-years", self.life_years.in_range()),
+            ("discounted life-years", self.ly_disc.in_range()),
+            ("QALYs", self.qaly.in_range()),
+            ("discounted QALYs", self.qaly_disc.in_range()),
+            ("costs", self.cost.in_range()),
+            ("discounted costs", self.cost_disc.in_range()),
+            (
+                "discounted costs by category",
+                self.cost_disc_by_category.iter().all(ExactMean::in_range),
+            ),
+        ]
+        .into_iter()
+        .find_map(|(name, ok)| (!ok).then_some(name))
+    }
+
     /// Adds another aggregate.
     pub fn merge(&mut self, o: &StrategyAgg) {
         self.patients += o.patients;
@@ -447,22 +534,27 @@ impl StrategyAgg {
     }
 }
 
-/// Fixed-point scale of [`Paired`]: 2^24. Values up to 5e8 (costs) keep the sum of squared
-/// differences of 10^8 patients inside i128.
+/// Fixed-point scale of [`Paired`]: 2^24.
 const PAIR_SCALE: f64 = 16_777_216.0;
+
+/// The largest magnitude [`Paired`] takes, 2³⁸ (about 2.7e11): at 2^24 a value then fits 62
+/// bits, a difference of two 63 and its square 126, summed in 256 bits (a [`WideSum`]).
+pub const PAIR_LIMIT: f64 = 274_877_906_944.0;
 
 /// Sums for the standard error of the difference between every two strategies, from each
 /// patient's paired values (common random numbers): `Σ q_s` and `Σ (q_s − q_r)²` in integers.
 ///
 /// Two strategies that produce the same value for every patient have every difference exactly
-/// zero, so their incremental standard error is exactly zero.
+/// zero, so their incremental standard error is exactly zero. A value beyond [`PAIR_LIMIT`]
+/// or not finite marks the sums out of range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paired {
     k: usize,
     n: u64,
     sum: Vec<i128>,
     /// Σ (q_s − q_r)² at `s * k + r`, s < r.
-    sum_sq_diff: Vec<i128>,
+    sum_sq_diff: Vec<WideSum>,
+    out_of_range: bool,
 }
 
 impl Paired {
@@ -472,7 +564,8 @@ impl Paired {
             k,
             n: 0,
             sum: vec![0; k],
-            sum_sq_diff: vec![0; k * k],
+            sum_sq_diff: vec![WideSum::default(); k * k],
+            out_of_range: false,
         }
     }
 
@@ -483,11 +576,12 @@ impl Paired {
         // Quantised on the fly (no allocation per patient; k is a handful of strategies).
         let q = |s: usize| round_to_i128(values(s) * PAIR_SCALE) as i64;
         for s in 0..self.k {
+            self.out_of_range |= beyond(values(s), PAIR_LIMIT);
             let qs = q(s);
             self.sum[s] += i128::from(qs);
             for r in s + 1..self.k {
-                let d = i128::from(qs - q(r));
-                self.sum_sq_diff[s * self.k + r] += d * d;
+                let d = u128::from(qs.wrapping_sub(q(r)).unsigned_abs());
+                self.sum_sq_diff[s * self.k + r].add(d * d);
             }
         }
     }
@@ -499,7 +593,13 @@ impl Paired {
         self.sum_sq_diff
             .iter_mut()
             .zip(&o.sum_sq_diff)
-            .for_each(|(a, b)| *a += b);
+            .for_each(|(a, b)| a.merge(b));
+        self.out_of_range |= o.out_of_range;
+    }
+
+    /// Whether every value added was finite and within [`PAIR_LIMIT`].
+    pub fn in_range(&self) -> bool {
+        !self.out_of_range
     }
 
     /// Standard error of the mean paired difference between strategies `s` and `r`.
@@ -510,10 +610,21 @@ impl Paired {
         let (a, b) = (s.min(r), s.max(r));
         let n = self.n as f64;
         let sum_d = (self.sum[a] - self.sum[b]) as f64;
-        let ssd = self.sum_sq_diff[a * self.k + b] as f64;
+        let ssd = self.sum_sq_diff[a * self.k + b].to_f64();
         let var = (ssd - sum_d * sum_d / n) / (n - 1.0);
         (var.max(0.0) / n).sqrt() / PAIR_SCALE
     }
+}
+
+/// A quantity whose sums went out of range in a run (see [`RunAgg::out_of_range`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutOfRange {
+    /// The strategy's index, where the sums are a strategy's own.
+    pub strategy: Option<usize>,
+    /// The quantity, as the summary names it.
+    pub quantity: &'static str,
+    /// The largest magnitude its sums hold.
+    pub limit: f64,
 }
 
 /// Aggregates of every strategy of a run, in scenario order.
@@ -544,6 +655,29 @@ impl RunAgg {
         }
         self.paired_cost.add(|s| outcomes[s].accounts.cost_disc);
         self.paired_qaly.add(|s| outcomes[s].accounts.qaly_disc);
+    }
+
+    /// What is out of range, if anything: a quantity with a patient's value that the exact
+    /// sums cannot hold (beyond [`EXACT_LIMIT`], or [`PAIR_LIMIT`] for the paired discounted
+    /// costs and QALYs, or not finite).
+    pub fn out_of_range(&self) -> Option<OutOfRange> {
+        let per_strategy = self.strategies.iter().enumerate().find_map(|(s, a)| {
+            a.out_of_range().map(|quantity| OutOfRange {
+                strategy: Some(s),
+                quantity,
+                limit: EXACT_LIMIT,
+            })
+        });
+        let paired = |p: &Paired, quantity| {
+            (!p.in_range()).then_some(OutOfRange {
+                strategy: None,
+                quantity,
+                limit: PAIR_LIMIT,
+            })
+        };
+        per_strategy
+            .or_else(|| paired(&self.paired_cost, "discounted costs"))
+            .or_else(|| paired(&self.paired_qaly, "discounted QALYs"))
     }
 
     /// Starts fetching the survival bins that adding `o` as strategy `s`'s outcome will touch.
@@ -587,6 +721,88 @@ mod tests {
         assert_eq!(a, c);
         let naive: f64 = xs.iter().sum::<f64>() / xs.len() as f64;
         assert!((a.mean() - naive).abs() < 1e-9);
+    }
+
+    #[test]
+    fn wide_sums_carry_past_128_bits() {
+        let mut w = WideSum::default();
+        for _ in 0..3 {
+            w.add(1 << 127);
+        }
+        assert_eq!((w.hi, w.lo), (1, 1 << 127));
+        assert_eq!(w.to_f64(), 1.5 * 2f64.powi(128));
+        let mut v = WideSum::default();
+        v.add(1 << 127);
+        v.merge(&w);
+        assert_eq!((v.hi, v.lo), (2, 0));
+        v.merge(&w);
+        assert_eq!((v.hi, v.lo), (3, 1 << 127));
+    }
+
+    /// Costs of a lifetime in won or rupiah (10⁹–10¹¹): the squares of 1,000 patients' values
+    /// passed i128 and wrapped around, unseen (the standard errors were garbage); in 256 bits
+    /// they are exact. Alternating ±x: mean 0, SE x/√(n−1).
+    #[test]
+    fn large_values_keep_exact_standard_errors() {
+        let n = 1000;
+        let mut s = ExactSum::default();
+        let mut p = Paired::new(2);
+        for i in 0..n {
+            let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+            s.add(sign * 4e13);
+            p.add(|k| if k == 0 { sign * 2e11 } else { 0.0 });
+        }
+        assert!(s.in_range() && p.in_range());
+        assert_eq!(s.mean(), 0.0);
+        let want = 4e13 / f64::from(n - 1).sqrt();
+        assert!(
+            (s.std_error() / want - 1.0).abs() < 1e-12,
+            "{}",
+            s.std_error()
+        );
+        let want = 2e11 / f64::from(n - 1).sqrt();
+        let se = p.se_difference(0, 1);
+        assert!((se / want - 1.0).abs() < 1e-12, "{se}");
+    }
+
+    /// A value beyond the limits, or not finite, marks the sums out of range (and a merge
+    /// keeps the mark); values just inside do not.
+    #[test]
+    fn values_beyond_the_limits_mark_the_sums() {
+        for (x, ok) in [
+            (0.99 * EXACT_LIMIT, true),
+            (-0.99 * EXACT_LIMIT, true),
+            (EXACT_LIMIT, false),
+            (-1.01 * EXACT_LIMIT, false),
+            (1e308, false),
+            (f64::INFINITY, false),
+            (f64::NAN, false),
+        ] {
+            let mut s = ExactSum::default();
+            let mut m = ExactMean::default();
+            s.add(x);
+            m.add(x);
+            assert_eq!((s.in_range(), m.in_range()), (ok, ok), "{x}");
+            let (mut t, mut u) = (ExactSum::default(), ExactMean::default());
+            t.merge(&s);
+            u.merge(&m);
+            assert_eq!((t.in_range(), u.in_range()), (ok, ok), "merged {x}");
+        }
+        for (x, ok) in [
+            (0.99 * PAIR_LIMIT, true),
+            (-0.99 * PAIR_LIMIT, true),
+            (PAIR_LIMIT, false),
+            (f64::NAN, false),
+        ] {
+            for k in 0..3 {
+                let mut p = Paired::new(3);
+                p.add(|s| if s == k { x } else { 1.0 });
+                assert_eq!(p.in_range(), ok, "{x} as strategy {k}");
+                let mut q = Paired::new(3);
+                q.merge(&p);
+                assert_eq!(q.in_range(), ok, "merged {x}");
+            }
+        }
     }
 
     #[test]

@@ -56,6 +56,48 @@ fn bad_value(from: &str, to: &str, field: &str, message: &str) {
     assert!(err.contains(message), "expected `{message}` in: {err}");
 }
 
+/// A cost so large that a patient's total leaves the range of the exact sums (here an
+/// administration cost of 10^15 a cycle; a drug cost of 10^11 a cycle overflowed within 20
+/// patients) once wrapped around and gave wrong means and standard errors without a word.
+/// `run` and `psa` now refuse, naming the strategy and the quantity, and `run` writes nothing.
+#[test]
+fn costs_beyond_the_exact_sums_are_refused_not_wrapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = edit(
+        &adult_text(),
+        "administration = 1997,",
+        "administration = 1e15,",
+    );
+    let path = write(dir.path(), "huge.toml", &text);
+    let err = fails(&path, &["--patients", "50"], dir.path());
+    assert!(
+        err.contains("strategy `blinatumomab_first`: a patient's costs went beyond ±7.0e13"),
+        "{err}"
+    );
+    assert!(err.contains("no results were written"), "{err}");
+    let out = dir.path().join("psa");
+    let o = allseq(&[
+        "psa",
+        path.to_str().unwrap(),
+        "--draws",
+        "2",
+        "--patients",
+        "20",
+        "--threads",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("PSA draw ") && err.contains("a patient's discounted costs went beyond"),
+        "{err}"
+    );
+    assert!(!out.join("psa_long.csv").exists());
+}
+
 #[test]
 fn default_scenario_runs_and_writes_three_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -636,14 +678,14 @@ fn no_number_in_the_scenario_makes_the_engine_panic() {
         chunk_size: 20,
         progress: None,
     };
-    let (mut simulated, mut refused, mut failures) = (0, 0, Vec::new());
+    let (mut simulated, mut refused, mut out_of_range, mut failures) = (0, 0, 0, Vec::new());
     for &(a, b) in &numbers {
         let line = text[..a].matches('\n').count() + 1;
         for v in ["-1", "0", "0.5", "2", "1e11", "1e20", "1e308", "1e-300"] {
             let edited = format!("{}{v}{}", &text[..a], &text[b..]);
             let outcome = std::panic::catch_unwind(|| {
                 match allseq::scenario::parse("x.toml".as_ref(), &edited) {
-                    Ok(model) => run(&model, &opts).map(|_| None).map_err(|e| e.to_string()),
+                    Ok(model) => run(&model, &opts).map(|_| None),
                     Err(e) => Ok(Some(e)),
                 }
             });
@@ -652,6 +694,9 @@ fn no_number_in_the_scenario_makes_the_engine_panic() {
                 Ok(Ok(None)) => simulated += 1,
                 Ok(Ok(Some(e))) if e.line > 0 && !e.path.is_empty() => refused += 1,
                 Ok(Ok(Some(e))) => failures.push(format!("{what}: unlocated error: {e}")),
+                // A cost that makes a patient's total exceed what the exact sums hold: the
+                // run refuses its results (they wrapped around, unseen, before).
+                Ok(Err(allseq::error::Error::OutOfRange { .. })) => out_of_range += 1,
                 Ok(Err(e)) => failures.push(format!("{what}: run failed: {e}")),
                 Err(_) => failures.push(format!("{what}: panicked")),
             }
@@ -659,8 +704,8 @@ fn no_number_in_the_scenario_makes_the_engine_panic() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(
-        simulated > 0 && refused > 0,
-        "{simulated} simulated, {refused} refused"
+        simulated > 0 && refused > 0 && out_of_range > 0,
+        "{simulated} simulated, {refused} refused, {out_of_range} out of range"
     );
-    println!("{simulated} simulated, {refused} refused");
+    println!("{simulated} simulated, {refused} refused, {out_of_range} out of range");
 }

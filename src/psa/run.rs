@@ -16,7 +16,7 @@ use crate::output::{Staged, git_commit, now_rfc3339, peak_memory_kib};
 use crate::rng::RunKey;
 use crate::runner::{Accumulate, simulate_range};
 use crate::scenario::Scenario;
-use crate::summary::ExactMean;
+use crate::summary::{EXACT_LIMIT, ExactMean};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -263,17 +263,21 @@ pub fn simulate_draw(
     patients: u64,
 ) -> Result<DrawRecord> {
     let (model, cells) = draw_model(scenario, u, seed, draw)?;
-    Ok(record(&model, draw, cells, seed, patients))
+    record(&model, draw, cells, seed, patients)
 }
 
 /// Simulates `patients` patients of `model` as draw `draw` of `seed`.
+///
+/// # Errors
+/// [`Error::OutOfRange`] if a patient's discounted cost, QALYs or life-years is beyond what
+/// the exact means hold.
 pub fn record(
     model: &Model,
     draw: u64,
     params: Vec<String>,
     seed: u64,
     patients: u64,
-) -> DrawRecord {
+) -> Result<DrawRecord> {
     let k = model.strategies.len();
     let mut agg = DrawAgg {
         cost: vec![ExactMean::default(); k],
@@ -289,13 +293,27 @@ pub fn record(
         &mut ws,
         &mut agg,
     );
-    DrawRecord {
+    for (s, strategy) in model.strategies.iter().enumerate() {
+        let checks = [
+            ("discounted costs", &agg.cost[s]),
+            ("discounted QALYs", &agg.qaly[s]),
+            ("discounted life-years", &agg.ly[s]),
+        ];
+        if let Some((quantity, _)) = checks.iter().find(|(_, m)| !m.in_range()) {
+            return Err(Error::OutOfRange {
+                where_: format!("PSA draw {draw}, strategy `{}`: ", strategy.name),
+                quantity,
+                limit: EXACT_LIMIT,
+            });
+        }
+    }
+    Ok(DrawRecord {
         draw,
         params,
         cost: agg.cost.iter().map(ExactMean::mean).collect(),
         qaly: agg.qaly.iter().map(ExactMean::mean).collect(),
         ly: agg.ly.iter().map(ExactMean::mean).collect(),
-    }
+    })
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
