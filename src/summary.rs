@@ -995,6 +995,48 @@ mod tests {
         (model.max_follow_up_days(), rows)
     }
 
+    /// Each quantity out of range is named, with its strategy and its limit: a cost beyond
+    /// what the paired sums hold but within the strategy's own, one beyond both, a QALY that is
+    /// not a number; simulated outcomes are in range, and a merge keeps the mark.
+    #[test]
+    fn a_run_names_what_went_out_of_range() {
+        let (max_days, rows) = adult_outcomes(50);
+        let mut normal = aggregate(&rows, max_days);
+        assert_eq!(normal.out_of_range(), None);
+        let with = |s: usize, cost: f64, qaly: f64| {
+            let mut row = rows[0].clone();
+            row[s].accounts.cost = cost;
+            row[s].accounts.cost_disc = cost;
+            row[s].accounts.qaly_disc = qaly;
+            aggregate(&[row], max_days)
+        };
+        let named = |strategy, quantity, limit| {
+            Some(OutOfRange {
+                strategy,
+                quantity,
+                limit,
+            })
+        };
+        let paired = with(2, 1e12, 1.0);
+        assert_eq!(
+            paired.out_of_range(),
+            named(None, "discounted costs", PAIR_LIMIT)
+        );
+        assert_eq!(
+            with(1, 1e14, 1.0).out_of_range(),
+            named(Some(1), "costs", EXACT_LIMIT)
+        );
+        assert_eq!(
+            with(3, 1e5, f64::NAN).out_of_range(),
+            named(Some(3), "discounted QALYs", EXACT_LIMIT)
+        );
+        normal = normal.merge(paired);
+        assert_eq!(
+            normal.out_of_range(),
+            named(None, "discounted costs", PAIR_LIMIT)
+        );
+    }
+
     fn aggregate(rows: &[Vec<Outcome>], max_days: f64) -> RunAgg {
         let mut a = RunAgg::new(rows[0].len(), max_days);
         rows.iter().for_each(|r| a.add_patient(r));
