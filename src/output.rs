@@ -201,6 +201,52 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_305_787), "2026-11-22T00:03:07Z");
+        // The century terms of the calendar: 2100 and 2200 are not leap years, 2400 is (the
+        // dates from Python's datetime).
+        for (secs, date) in [
+            (4_107_542_399, "2100-02-28T23:59:59Z"),
+            (4_107_542_400, "2100-03-01T00:00:00Z"),
+            (7_263_259_200, "2200-03-01T12:00:00Z"),
+            (13_569_465_599, "2399-12-31T23:59:59Z"),
+            (13_574_563_200, "2400-02-29T00:00:00Z"),
+            (13_574_649_600, "2400-03-01T00:00:00Z"),
+        ] {
+            assert_eq!(rfc3339(secs), date);
+        }
+    }
+
+    #[test]
+    fn now_is_the_clock_s_time() {
+        let secs = || {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        };
+        let before = secs();
+        let now = now_rfc3339();
+        let after = secs();
+        assert!((before..=after).any(|s| rfc3339(s) == now), "{now}");
+    }
+
+    /// The commit in `manifest.json` is the checkout's (12 hex digits or more), or none outside
+    /// a git checkout.
+    #[test]
+    fn the_git_commit_is_the_checkout_s() {
+        let head = std::process::Command::new("git")
+            .args(["rev-parse", "--short=12", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8(o.stdout).unwrap().trim().to_string());
+        assert_eq!(git_commit(), head);
+        if let Some(c) = git_commit() {
+            assert!(
+                c.len() >= 12 && c.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{c}"
+            );
+        }
     }
 
     #[test]

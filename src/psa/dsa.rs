@@ -156,3 +156,84 @@ pub fn dsa(scenario: &Scenario, opts: &DsaOptions, target: &Target) -> Result<To
     });
     Ok(Tornado { versus, base, bars })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn adult() -> Scenario {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adult_rr_ball.toml");
+        crate::scenario::load(&path).unwrap()
+    }
+
+    /// The base case is the incremental net monetary benefit of the run's own means, and the
+    /// default comparator is the cheapest other strategy; a scenario of one strategy is refused
+    /// before anything runs.
+    #[test]
+    fn the_base_case_is_the_run_s_incremental_nmb() {
+        let scenario = adult();
+        let opts = DsaOptions {
+            patients: 100,
+            seed: 3,
+            threads: 1,
+        };
+        let agg = run(
+            &scenario.model,
+            &RunOptions {
+                patients: 100,
+                seed: 3,
+                threads: 1,
+                chunk_size: 7,
+                progress: None,
+            },
+        )
+        .unwrap();
+        let cost = |s: usize| agg.strategies[s].cost_disc.mean();
+        let qaly = |s: usize| agg.strategies[s].qaly_disc.mean();
+        let wtp = 150_000.0;
+        let t = dsa(
+            &scenario,
+            &opts,
+            &Target {
+                strategy: 1,
+                versus: Some(3),
+                wtp,
+            },
+        )
+        .unwrap();
+        assert_eq!(t.versus, 3);
+        assert_eq!(
+            t.base,
+            (wtp * qaly(1) - cost(1)) - (wtp * qaly(3) - cost(3))
+        );
+        assert!(t.base != 0.0);
+        let cheapest = [0, 2, 3]
+            .into_iter()
+            .min_by(|&a, &b| cost(a).total_cmp(&cost(b)))
+            .unwrap();
+        let t = dsa(
+            &scenario,
+            &opts,
+            &Target {
+                strategy: 1,
+                versus: None,
+                wtp,
+            },
+        )
+        .unwrap();
+        assert_eq!(t.versus, cheapest);
+        let mut two = adult();
+        two.model.strategies.truncate(2);
+        let target = Target {
+            strategy: 0,
+            versus: None,
+            wtp,
+        };
+        assert_eq!(dsa(&two, &opts, &target).unwrap().versus, 1);
+        let mut one = adult();
+        one.model.strategies.truncate(1);
+        let err = dsa(&one, &opts, &target).unwrap_err().to_string();
+        assert!(err.contains("DSA compares two strategies"), "{err}");
+    }
+}

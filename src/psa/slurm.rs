@@ -142,3 +142,64 @@ pub fn script(o: &SlurmOptions) -> Result<String, usize> {
     let _ = writeln!(s, "fi");
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(out: String, shards: u64) -> SlurmOptions {
+        SlurmOptions {
+            allseq: "/opt/allseq".into(),
+            scenario: "s.toml".into(),
+            draws: 1000,
+            patients: 100,
+            seed: 1,
+            shards,
+            threads: 1,
+            out,
+            logs: "logs".into(),
+            partition: None,
+            time: None,
+        }
+    }
+
+    /// The command built by hand: the binary, `merge`, every shard directory, `--out`.
+    fn by_hand(o: &SlurmOptions) -> String {
+        let dirs: Vec<String> = (0..o.shards)
+            .map(|i| quote(&format!("{}/shard-{i}", o.out)))
+            .collect();
+        format!(
+            "{} merge {} --out {}",
+            quote(&o.allseq),
+            dirs.join(" "),
+            quote(&format!("{}/merged", o.out))
+        )
+    }
+
+    /// A merge command of exactly `MAX_WRAP_BYTES` is kept; one shard more is refused with the
+    /// length the command would have had. The output path is padded until some number of
+    /// shards makes the command exactly that long.
+    #[test]
+    fn the_merge_command_is_refused_exactly_beyond_the_limit() {
+        let (out, k) = (0..40)
+            .find_map(|pad| {
+                let out = format!("/o{}", "x".repeat(pad));
+                // Each further shard adds a space and its quoted directory.
+                let mut len = by_hand(&options(out.clone(), 1)).len();
+                let mut k = 1;
+                while len < MAX_WRAP_BYTES {
+                    len += 1 + quote(&format!("{out}/shard-{k}")).len();
+                    k += 1;
+                }
+                (len == MAX_WRAP_BYTES).then_some((out, k))
+            })
+            .expect("some padding and shard count hit the limit exactly");
+        assert_eq!(by_hand(&options(out.clone(), k)).len(), MAX_WRAP_BYTES);
+        let at = options(out.clone(), k);
+        assert_eq!(merge_command(&at), Ok(by_hand(&at)));
+        let beyond = options(out, k + 1);
+        assert_eq!(merge_command(&beyond), Err(by_hand(&beyond).len()));
+        let small = options("/o".into(), 3);
+        assert_eq!(merge_command(&small), Ok(by_hand(&small)));
+    }
+}
