@@ -466,6 +466,193 @@ mod tests {
         assert_eq!(shown, ["3.5", "3", "1.5", "0", "10", "1.37"]);
     }
 
+    /// The adult scenario's model and a run of 400 patients.
+    fn adult_run() -> (Model, RunAgg) {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adult_rr_ball.toml");
+        let model = crate::scenario::load(&path).unwrap().model;
+        let opts = crate::runner::RunOptions {
+            patients: 400,
+            seed: 9,
+            threads: 1,
+            chunk_size: 400,
+            progress: None,
+        };
+        let agg = crate::runner::run(&model, &opts).unwrap();
+        (model, agg)
+    }
+
+    /// Every rate of `summary.csv` is its count over its denominator, to 6 decimals, and empty
+    /// where the denominator is 0 (no test read these cells before).
+    #[test]
+    fn every_rate_is_its_count_over_its_denominator() {
+        let (_, agg) = adult_run();
+        let header = summary_header();
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let mut nonzero = 0;
+        for a in &agg.strategies {
+            let row = summary_row("s", a, true);
+            let toxic: u64 = Cause::ALL
+                .iter()
+                .filter(|c| c.is_toxic())
+                .map(|&c| a.deaths[c as usize])
+                .sum();
+            let n = a.patients;
+            for (name, num, den) in [
+                ("first_line_response_rate", a.first_response, n),
+                ("mrd_negative_rate", a.first_mrd_negative, a.first_response),
+                ("car_t_infused_fraction", a.car_t_infused, a.car_t_intended),
+                (
+                    "manufacturing_failure_rate",
+                    a.manufacturing_failed,
+                    a.car_t_intended,
+                ),
+                ("died_waiting_rate", a.died_waiting, a.car_t_intended),
+                ("crs_grade3plus_rate", a.crs_grade3plus, n),
+                ("icans_grade3plus_rate", a.icans_grade3plus, n),
+                ("sos_rate", a.sos, n),
+                ("toxic_death_rate", toxic, n),
+                ("hct_rate", a.transplanted, n),
+                ("acute_gvhd_rate", a.acute_gvhd, a.transplanted),
+                ("chronic_gvhd_rate", a.chronic_gvhd, a.transplanted),
+                ("relapse_rate", a.relapsed, n),
+                (
+                    "cd19_negative_relapse_fraction",
+                    a.cd19_negative_relapses,
+                    a.relapsed,
+                ),
+                ("mean_lines", a.lines, n),
+            ] {
+                let want = if den == 0 {
+                    String::new()
+                } else {
+                    format!("{:.6}", num as f64 / den as f64)
+                };
+                assert_eq!(row[col(name)].csv(), want, "{name}: {num} / {den}");
+                nonzero += usize::from(num > 0 && num < den);
+            }
+        }
+        assert!(nonzero > 20, "{nonzero} rates strictly between 0 and 1");
+        assert_eq!(ratio(3, 0), Cell::Empty);
+    }
+
+    /// The CRN ratio is the paired SE over the unpaired one (empty for the reference), and the
+    /// printed table shows each strategy's cost, increments and ratios from these rows.
+    #[test]
+    fn the_incremental_rows_and_their_printed_table() {
+        let (model, agg) = adult_run();
+        let header = incremental_header(&model.economics.as_ref().unwrap().wtp);
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let rows = incremental_rows(&model, &agg);
+        let table = incremental_table(&model, &agg);
+        assert!(table.contains("CRN SE ratio"), "{table}");
+        let num = |c: &Cell| match c {
+            Cell::Num(x, _) => *x,
+            other => panic!("{other:?}"),
+        };
+        let index = |r: &[Cell]| {
+            let name = r[0].csv();
+            model
+                .strategies
+                .iter()
+                .position(|x| x.name == name)
+                .unwrap()
+        };
+        let reference = rows
+            .iter()
+            .find(|r| r[col("status")].csv() == "reference")
+            .map(|r| index(r))
+            .unwrap();
+        for r in &rows {
+            let name = r[0].csv();
+            let line = table
+                .lines()
+                .find(|l| l.starts_with(&format!("{name} ")))
+                .unwrap_or_else(|| panic!("{name} in {table}"));
+            assert!(
+                line.contains(&format!("{:.0}", num(&r[col("cost")]))),
+                "{line}"
+            );
+            if index(r) == reference {
+                assert_eq!(r[col("crn_se_ratio_cost")], Cell::Empty);
+                assert_eq!(r[col("crn_se_ratio_qaly")], Cell::Empty);
+                assert!(line.ends_with("-/-"), "{line}");
+                continue;
+            }
+            let (a, b) = (&agg.strategies[index(r)], &agg.strategies[reference]);
+            let unpaired = a.cost_disc.std_error().hypot(b.cost_disc.std_error());
+            let ratio = num(&r[col("se_incremental_cost")]) / unpaired;
+            assert_eq!(r[col("crn_se_ratio_cost")], Cell::Num(ratio, 4));
+            assert!(ratio > 0.5 && ratio < 1.5, "{ratio}");
+            let shown = format!(
+                "{:.0} ({:.0})",
+                num(&r[col("incremental_cost")]),
+                num(&r[col("se_incremental_cost")])
+            );
+            assert!(line.contains(&shown), "{shown} in {line}");
+            let qaly_ratio = num(&r[col("crn_se_ratio_qaly")]);
+            assert!(
+                line.ends_with(&format!("{ratio:.2}/{qaly_ratio:.2}")),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn render_aligns_columns_under_a_rule() {
+        let lines: Vec<Vec<String>> = [
+            ["name", "a", "bb", "c"],
+            ["x", "10", "2", "7"],
+            ["longer", "3", "", ""],
+        ]
+        .iter()
+        .map(|l| l.map(String::from).to_vec())
+        .collect();
+        assert_eq!(
+            render(&lines),
+            "name     a  bb  c\n-----------------\nx       10   2  7\nlonger   3\n"
+        );
+    }
+
+    /// Each strategy's line of the printed summary shows its own `summary.csv` cells.
+    #[test]
+    fn the_printed_summary_shows_each_strategy_s_cells() {
+        let (model, agg) = adult_run();
+        let table = summary_table(&model, &agg);
+        let header = summary_header();
+        for (s, a) in model.strategies.iter().zip(&agg.strategies) {
+            let row = summary_row(&s.name, a, true);
+            let line = table
+                .lines()
+                .find(|l| l.starts_with(&format!("{} ", s.name)))
+                .unwrap_or_else(|| panic!("{} in {table}", s.name));
+            let shown: Vec<String> = TABLE
+                .iter()
+                .map(|(_, col, how)| {
+                    let i = header.iter().position(|h| h == col).unwrap();
+                    show(&row[i], *how)
+                })
+                .collect();
+            let cells: Vec<&str> = line.split_whitespace().skip(1).collect();
+            assert_eq!(cells, shown, "{line}");
+        }
+    }
+
+    #[test]
+    fn the_printed_summary_shows_months_percents_and_numbers() {
+        let x = Cell::Num(0.1234, 6);
+        assert_eq!(show(&x, Show::Months), "0.1");
+        assert_eq!(show(&x, Show::Percent), "12.3%");
+        assert_eq!(show(&x, Show::Number), "0.12");
+        assert_eq!(
+            show(&Cell::Empty, Show::Months),
+            "NR",
+            "a median not reached"
+        );
+        assert_eq!(show(&Cell::Empty, Show::Percent), "-");
+        assert_eq!(show(&Cell::Int(3), Show::Number), "-");
+    }
+
     #[test]
     fn table_columns_exist_in_summary_csv() {
         let cols = summary_header();
