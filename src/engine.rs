@@ -1480,9 +1480,7 @@ mod tests {
     }
 
     fn adult() -> Model {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adult_rr_ball.toml");
-        crate::scenario::load(&path).unwrap().model
+        crate::scenario::adult_for_tests().model
     }
 
     /// Background death of (`run`, `patient`, `age`) in a fresh workspace.

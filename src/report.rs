@@ -468,9 +468,7 @@ mod tests {
 
     /// The adult scenario's model and a run of 400 patients.
     fn adult_run() -> (Model, RunAgg) {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adult_rr_ball.toml");
-        let model = crate::scenario::load(&path).unwrap().model;
+        let model = crate::scenario::adult_for_tests().model;
         let opts = crate::runner::RunOptions {
             patients: 400,
             seed: 9,

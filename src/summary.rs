@@ -980,8 +980,7 @@ mod tests {
     /// scenario, and its follow-up in days.
     fn adult_outcomes(n: u64) -> (f64, Vec<Vec<Outcome>>) {
         use crate::engine::{Workspace, simulate};
-        let path = std::path::Path::new("scenarios/adult_rr_ball.toml");
-        let model = crate::scenario::load(path).unwrap().model;
+        let model = crate::scenario::adult_for_tests().model;
         let mut ws = Workspace::new(&model);
         let run = crate::rng::RunKey::new(11);
         let rows = (0..n)

@@ -161,18 +161,12 @@ pub fn dsa(scenario: &Scenario, opts: &DsaOptions, target: &Target) -> Result<To
 mod tests {
     use super::*;
 
-    fn adult() -> Scenario {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adult_rr_ball.toml");
-        crate::scenario::load(&path).unwrap()
-    }
-
     /// The base case is the incremental net monetary benefit of the run's own means, and the
     /// default comparator is the cheapest other strategy; a scenario of one strategy is refused
     /// before anything runs.
     #[test]
     fn the_base_case_is_the_run_s_incremental_nmb() {
-        let scenario = adult();
+        let scenario = crate::scenario::adult_for_tests();
         let opts = DsaOptions {
             patients: 100,
             seed: 3,
@@ -223,7 +217,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.versus, cheapest);
-        let mut two = adult();
+        let mut two = crate::scenario::adult_for_tests();
         two.model.strategies.truncate(2);
         let target = Target {
             strategy: 0,
@@ -231,7 +225,7 @@ mod tests {
             wtp,
         };
         assert_eq!(dsa(&two, &opts, &target).unwrap().versus, 1);
-        let mut one = adult();
+        let mut one = crate::scenario::adult_for_tests();
         one.model.strategies.truncate(1);
         let err = dsa(&one, &opts, &target).unwrap_err().to_string();
         assert!(err.contains("DSA compares two strategies"), "{err}");

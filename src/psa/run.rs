@@ -612,9 +612,7 @@ mod tests {
     /// draw's index), and it starts at the draws already done.
     #[test]
     fn the_progress_bar_counts_the_shard_s_draws_resumed_ones_included() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adult_rr_ball.toml");
-        let scenario = crate::scenario::load(&path).unwrap();
+        let scenario = crate::scenario::adult_for_tests();
         let dir = tempfile::tempdir().unwrap();
         let opts = |pb: &ProgressBar| PsaOptions {
             draws: 12,

@@ -235,6 +235,13 @@ pub fn load(path: &Path) -> Result<Scenario, Error> {
     Ok(scenario)
 }
 
+/// The default adult scenario (`scenarios/adult_rr_ball.toml`), for the unit tests.
+#[cfg(test)]
+pub(crate) fn adult_for_tests() -> Scenario {
+    load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adult_rr_ball.toml"))
+        .expect("the adult scenario loads")
+}
+
 /// One segment of a field path: a key or an array index.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Seg<'a> {
