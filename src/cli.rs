@@ -573,12 +573,12 @@ fn time_arg(s: &str) -> Result<String, String> {
 fn slurm_script(args: SlurmArgs, stdout: &mut dyn Write) -> Result<()> {
     // Load the scenario here too: an invalid one should fail now, not in every array task.
     let loaded = scenario::load(&args.scenario)?;
-    if loaded.model.uncertainty.is_none() {
+    let Some(u) = &loaded.model.uncertainty else {
         return Err(Error::Argument {
             option: "scenario",
             reason: "the scenario has no [uncertainty] section: nothing to draw".into(),
         });
-    }
+    };
     if args.shards == 0 || args.draws == 0 || args.shards > args.draws {
         return Err(Error::Argument {
             option: "--shards",
@@ -619,6 +619,8 @@ fn slurm_script(args: SlurmArgs, stdout: &mut dyn Write) -> Result<()> {
         partition: args.partition.clone(),
         time: args.time.clone(),
     };
+    // Every draw's parameters, checked now rather than in the array task that meets a bad one.
+    crate::psa::run::check_draws(&loaded, u, opts.seed, 0..opts.draws)?;
     // Past about 2,400 shards under a 40-character `--out` the merge command no longer fits in
     // one argument: task 0's `sbatch --wrap` would fail with "Argument list too long" once the
     // array runs, and no merge would ever be submitted.

@@ -859,18 +859,67 @@ fn near_certain_parameters_are_refused_before_their_quantiles_hang() {
     );
 }
 
-/// Parameters valid one at a time can break a rule together in some draw; the error says it
-/// is the draw's values (it used to point at the file's line with numbers not in the file).
+/// Parameters valid one at a time can break a rule together in some draw. Every draw is
+/// checked before any is simulated, so the run stops at once, writes nothing, and names the
+/// lowest bad draw and how many there are, the same on any number of threads (it used to stop
+/// at whichever bad draw a thread met first, leaving a partial file). The error says it is the
+/// draw's values (it used to point at the file's line with numbers not in the file).
+/// `slurm-script` checks every draw of the run the same way before it writes a script.
 #[test]
-fn a_draw_whose_parameters_break_a_rule_together_is_named() {
+fn draws_whose_parameters_break_a_rule_together_are_found_before_any_is_simulated() {
     let dir = tempfile::tempdir().unwrap();
-    // Appended to the last table of the file, [uncertainty.parameters].
+    // Appended to the last table of the file, [uncertainty.parameters]: with these SEs, a few
+    // draws of 300 have grade3plus above any_grade.
     let text = format!(
-        "{}\"therapies.blinatumomab.toxicities[0].any_grade\" = {{ dist = \"beta\", mean = 0.14, se = 0.03 }}\n\"therapies.blinatumomab.toxicities[0].grade3plus\" = {{ dist = \"beta\", mean = 0.06, se = 0.02 }}\n",
+        "{}\"therapies.blinatumomab.toxicities[0].any_grade\" = {{ dist = \"beta\", mean = 0.14, se = 0.04 }}\n\"therapies.blinatumomab.toxicities[0].grade3plus\" = {{ dist = \"beta\", mean = 0.06, se = 0.02 }}\n",
         adult_text()
     );
     let path = write(dir.path(), "joint.toml", &text);
-    let out = dir.path().join("out");
+    // Which draws break the rule, found one by one through the library.
+    let loaded = allseq::scenario::load(&path).unwrap();
+    let u = loaded.model.uncertainty.as_ref().unwrap();
+    let seed = loaded.model.seed;
+    let bad: Vec<u64> = (0..300)
+        .filter(|&d| allseq::psa::run::draw_model(&loaded, u, seed, d).is_err())
+        .collect();
+    assert!(bad.len() >= 2 && bad[0] > 0, "{bad:?}");
+    let expected = format!(
+        "in PSA draw {}, the sampled parameters together break a rule: must not exceed any_grade",
+        bad[0]
+    );
+    let count = format!(
+        "(draws that break a rule: {} of the 300 checked; none was simulated)",
+        bad.len()
+    );
+    let mut messages = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("out{threads}"));
+        let o = allseq(&[
+            "psa",
+            s(&path),
+            "--draws",
+            "300",
+            "--patients",
+            "1",
+            "--threads",
+            threads,
+            "--out",
+            s(&out),
+            "--quiet",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("`therapies.blinatumomab.toxicities[0].grade3plus`: ")
+                && err.contains(&expected)
+                && err.contains(&count),
+            "{err}"
+        );
+        assert!(!out.exists(), "{threads} threads left {}", out.display());
+        messages.push(err);
+    }
+    assert_eq!(messages[0], messages[1]);
+    // A shard whose own draws are all good runs; the script for the whole run is refused.
     let o = allseq(&[
         "psa",
         s(&path),
@@ -878,21 +927,27 @@ fn a_draw_whose_parameters_break_a_rule_together_is_named() {
         "300",
         "--patients",
         "1",
-        "--threads",
-        "1",
+        "--shard",
+        &format!("0/{}", 300 / bad[0] + 1),
         "--out",
-        s(&out),
+        s(&dir.path().join("shard")),
         "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = allseq(&[
+        "slurm-script",
+        s(&path),
+        "--draws",
+        "300",
+        "--patients",
+        "1",
+        "--shards",
+        "3",
     ]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("`therapies.blinatumomab.toxicities[0].grade3plus`: in PSA draw ")
-            && err.contains(
-                "the sampled parameters together break a rule: must not exceed any_grade"
-            ),
-        "{err}"
-    );
+    assert!(o.stdout.is_empty());
+    assert!(err.contains(&expected) && err.contains(&count), "{err}");
 }
 
 /// A WTP grid beyond 10^12 (the bound of `economics.wtp`) is refused: above 2^64 its amounts

@@ -46,24 +46,44 @@ impl Scenario {
 
     /// The scenario compiled with some values replaced: `(field path, value)` pairs such as
     /// `("therapies.cd19_car_t.manufacturing_failure", 0.1)`, or a split table. Used for
-    /// sensitivity analysis; every value goes through the same validation as the file.
+    /// sensitivity analysis; every value goes through the same validation as the file. The
+    /// model has no `uncertainty` unless a value is under `uncertainty`.
     ///
     /// # Errors
     /// A path that does not exist or a value that breaks a rule.
     pub fn with_values(&self, values: &[(&str, toml::Value)]) -> Result<Model, ScenarioError> {
-        let mut table = self.table.clone();
-        for (path, value) in values {
-            let slot = value_at_mut(&mut table, path).ok_or_else(|| {
-                locate_error(
-                    &self.chain,
-                    path.to_string(),
-                    None,
-                    "no such field in the scenario".into(),
-                )
-            })?;
-            *slot = value.clone();
+        // A model with some values replaced is one point of an analysis, not a scenario to
+        // analyse again: its `[uncertainty]` would be compiled for nothing (a seventh of the
+        // time of a PSA draw's set-up), so it is left out unless a value is in it.
+        let keep_uncertainty = values.iter().any(|(p, _)| p.starts_with("uncertainty"));
+        let table = || -> Result<toml::Table, ScenarioError> {
+            let mut table: toml::Table = self
+                .table
+                .iter()
+                .filter(|(k, _)| keep_uncertainty || k.as_str() != "uncertainty")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            for (path, value) in values {
+                let slot = value_at_mut(&mut table, path).ok_or_else(|| {
+                    locate_error(
+                        &self.chain,
+                        path.to_string(),
+                        None,
+                        "no such field in the scenario".into(),
+                    )
+                })?;
+                *slot = value.clone();
+            }
+            Ok(table)
+        };
+        // Deserialized without tracking the path first (that took a fifth of the time); a
+        // value that does not deserialize is rare, and then done again with the path, for
+        // the same located error as at load.
+        match <raw::ScenarioFile as serde::Deserialize>::deserialize(toml::Value::Table(table()?)) {
+            Ok(file) => compile::compile(&file)
+                .map_err(|e| locate_error(&self.chain, e.path, None, e.message)),
+            Err(_) => build(&self.chain, table()?),
         }
-        build(&self.chain, table)
     }
 
     /// The value at a field path of the merged scenario.
@@ -449,5 +469,59 @@ fn locate_error(
             String::new()
         },
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `with_values` deserializes without tracking the path; a value that does not
+    /// deserialize must still be located like an error at load: field path, file and line.
+    #[test]
+    fn a_value_that_does_not_deserialize_is_located_as_at_load() {
+        let s = adult_for_tests();
+        let e = s
+            .with_values(&[(
+                "economics.utilities.relapse",
+                toml::Value::String("x".into()),
+            )])
+            .expect_err("a string is not a utility");
+        assert_eq!(e.path, "economics.utilities.relapse");
+        let line = s.sources()[0]
+            .text
+            .lines()
+            .position(|l| l.starts_with("utilities = {"))
+            .expect("the utilities line")
+            + 1;
+        assert_eq!(
+            (e.file.as_path(), e.line),
+            (s.sources()[0].path.as_path(), line)
+        );
+        assert!(e.message.contains("invalid type: string"), "{}", e.message);
+        // And one that deserializes but breaks a rule, located the same way.
+        let e = s
+            .with_values(&[("economics.utilities.relapse", toml::Value::Float(1.5))])
+            .expect_err("a utility above 1");
+        assert_eq!(
+            (e.path.as_str(), e.line),
+            ("economics.utilities.relapse", line)
+        );
+    }
+
+    /// A model with values replaced is one point of an analysis: it has no `uncertainty`
+    /// (compiling it again took a seventh of a PSA draw's set-up), unless a value is in it.
+    #[test]
+    fn a_model_with_values_has_no_uncertainty_unless_a_value_is_in_it() {
+        let s = adult_for_tests();
+        assert!(s.model.uncertainty.is_some());
+        let m = s
+            .with_values(&[("economics.utilities.relapse", toml::Value::Float(0.25))])
+            .unwrap();
+        assert!(m.uncertainty.is_none());
+        let m = s
+            .with_values(&[("uncertainty.population", toml::Value::Integer(500))])
+            .unwrap();
+        assert_eq!(m.uncertainty.expect("kept").population, Some(500.0));
     }
 }
