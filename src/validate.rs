@@ -630,3 +630,236 @@ pub fn pass_counts(checks: &[Check]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Workspace;
+    use crate::rng::RunKey;
+    use crate::runner::simulate_range;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * b.abs().max(1.0)
+    }
+
+    /// A histogram of `n` patients: `deaths` of them at day `day` + 0.5 (counted from day
+    /// `day` + 1 on: S at a whole day counts the events up to it), the rest censored.
+    fn hist(n: u64, deaths: &[(u64, f64)]) -> SurvivalHist {
+        let mut h = SurvivalHist::new(3650.0);
+        let mut dead = 0;
+        for &(count, day) in deaths {
+            for _ in 0..count {
+                h.add(Days::new(day + 0.5).unwrap(), true);
+            }
+            dead += count;
+        }
+        for _ in dead..n {
+            h.add(Days::new(3000.0).unwrap(), false);
+        }
+        h
+    }
+
+    #[test]
+    fn a_proportion_has_the_binomial_standard_error() {
+        let (p, se) = proportion(3, 10).unwrap();
+        assert_eq!(p, 0.3);
+        assert!(close(se.unwrap(), (0.3_f64 * 0.7 / 10.0).sqrt()));
+        assert_eq!(proportion(0, 0), None);
+        assert_eq!(proportion(0, 4), Some((0.0, Some(0.0))));
+    }
+
+    #[test]
+    fn a_landmark_has_the_binomial_standard_error_over_the_patients_given() {
+        let h = hist(100, &[(30, 10.0), (10, 40.0)]);
+        let (s, se) = landmark(&h, 100, 1).unwrap();
+        assert!(close(s, 0.7), "{s}");
+        assert!(close(se.unwrap(), (0.7_f64 * 0.3 / 100.0).sqrt()));
+        // The standard error is over the n given, not the histogram's own count.
+        let (_, se) = landmark(&h, 25, 1).unwrap();
+        assert!(close(se.unwrap(), (0.7_f64 * 0.3 / 25.0).sqrt()));
+        assert_eq!(landmark(&h, 0, 1), None);
+    }
+
+    /// SE(median) = sqrt(1/4n) / f(median), f from the survival curve over ±15 days.
+    #[test]
+    fn a_median_has_the_density_based_standard_error() {
+        // One death a day over 1,000 days: S(k) = 1 − k/1000 at whole days, 0.5 at day 500.
+        let deaths: Vec<(u64, f64)> = (0..1000).map(|d| (1, d as f64)).collect();
+        let h = hist(1000, &deaths);
+        let (m, se) = median(&h, 1000).unwrap();
+        assert!(close(m, 500.0), "{m}");
+        let f = ((1.0 - 485.0 / 1000.0) - (1.0 - 515.0 / 1000.0)) / 30.0;
+        assert!(close(se.unwrap(), (0.25_f64 / 1000.0).sqrt() / f), "{se:?}");
+        // Near zero the window starts at day 0: 60 of 100 die in day 6.
+        let h = hist(100, &[(60, 5.0)]);
+        let (m, se) = median(&h, 100).unwrap();
+        let want_m = 5.0 + 0.5 / 0.6;
+        assert!(close(m, want_m), "{m}");
+        let f = (1.0 - 0.4) / (want_m + 15.0);
+        assert!(close(se.unwrap(), (0.25_f64 / 100.0).sqrt() / f), "{se:?}");
+        // No patients given: a median, but no standard error; S above 0.5: no median.
+        assert_eq!(median(&h, 0), Some((m, None)));
+        assert_eq!(median(&hist(100, &[(40, 5.0)]), 100), None);
+        // Most die at day 0 and nobody in the 15 days after: the density is 0 there, so the
+        // median is 0 with no standard error (not an infinite one).
+        let mut h = hist(40, &[(10, 20.0)]);
+        for _ in 0..60 {
+            h.add(Days::ZERO, true);
+        }
+        assert_eq!(median(&h, 100), Some((0.0, None)));
+    }
+
+    #[test]
+    fn a_mean_has_its_standard_error_and_months_convert_both() {
+        let mut s = ExactSum::default();
+        assert_eq!(mean(&s), None);
+        for x in [1.0, 2.0, 3.0, 4.0] {
+            s.add(x);
+        }
+        let (m, se) = mean(&s).unwrap();
+        assert!(close(m, 2.5));
+        assert!(close(se.unwrap(), (5.0_f64 / 3.0).sqrt() / 2.0), "{se:?}");
+        let (v, se) = months(Some((2.0 * DAYS_PER_MONTH, Some(DAYS_PER_MONTH / 4.0)))).unwrap();
+        assert!(close(v, 2.0) && close(se.unwrap(), 0.25));
+        assert_eq!(months(None), None);
+    }
+
+    /// Every metric the error message lists parses, each to a different metric.
+    #[test]
+    fn every_listed_metric_parses_to_its_own_metric() {
+        let parsed: Vec<Metric> = METRICS
+            .split(", ")
+            .map(|name| {
+                let name = name.replace("<m>", "12");
+                Metric::parse(&name).unwrap_or_else(|| panic!("`{name}` does not parse"))
+            })
+            .collect();
+        assert_eq!(parsed.len(), 20);
+        for (i, a) in parsed.iter().enumerate() {
+            for b in &parsed[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(
+            Metric::parse("os_at_months:24"),
+            Some(Metric::OsAtMonths(24))
+        );
+        assert_eq!(
+            Metric::parse("rfs_at_months:6"),
+            Some(Metric::RfsAtMonths(6))
+        );
+        assert_eq!(Metric::parse("os_at_months:x"), None);
+        assert_eq!(Metric::parse("median_os:12"), None);
+        assert_eq!(Metric::parse("mean_qalys"), None);
+    }
+
+    /// QALYs can be negative (a disutility can exceed a utility); life-years and costs not;
+    /// proportions and survivals are in [0, 1].
+    #[test]
+    fn metric_ranges() {
+        let inf = f64::INFINITY;
+        assert_eq!(Metric::MeanQaly.range(), (-inf, inf));
+        assert_eq!(Metric::MeanLy.range(), (0.0, inf));
+        assert_eq!(Metric::MeanCost.range(), (0.0, inf));
+        assert_eq!(Metric::MedianTimeToInfusionDays.range(), (0.0, inf));
+        assert_eq!(Metric::OsAtMonths(12).range(), (0.0, 1.0));
+        assert_eq!(Metric::SosRate.range(), (0.0, 1.0));
+        let needs: Vec<bool> = [Metric::MeanLy, Metric::MeanQaly, Metric::MeanCost]
+            .map(Metric::needs_economics)
+            .to_vec();
+        assert_eq!(needs, [true; 3]);
+        assert!(!Metric::HctRate.needs_economics());
+    }
+
+    #[test]
+    fn labels_are_the_names_in_files() {
+        for p in [Population::All, Population::Infused, Population::Responders] {
+            assert_eq!(Population::parse(p.label()), Some(p));
+        }
+        assert_eq!(Population::Infused.label(), "infused");
+        #[derive(Deserialize)]
+        struct W {
+            role: Role,
+        }
+        for r in [Role::Input, Role::Calibration, Role::Validation] {
+            let w: W = toml::from_str(&format!("role = \"{}\"", r.label())).unwrap();
+            assert_eq!(w.role, r);
+        }
+    }
+
+    /// Aggregates of two ranges of patients merged equal those of both at once, in every
+    /// population (the runner merges one per thread).
+    #[test]
+    fn merged_aggregates_equal_the_whole() {
+        let s = crate::scenario::adult_for_tests();
+        let model = &s.model;
+        let n = model.strategies.len();
+        let max_days = model.max_follow_up_days();
+        let key = RunKey::new(7);
+        let mut ws = Workspace::new(model);
+        let mut whole = ValidationAgg::new(n, max_days);
+        simulate_range(model, key, 0, 300, &mut ws, &mut whole);
+        let mut a = ValidationAgg::new(n, max_days);
+        simulate_range(model, key, 0, 170, &mut ws, &mut a);
+        let mut b = ValidationAgg::new(n, max_days);
+        simulate_range(model, key, 170, 130, &mut ws, &mut b);
+        assert_ne!(a, whole);
+        assert!(whole.strategies[0][1].to_infusion.patients() > 0);
+        assert!(whole.strategies[0][2].rfs.patients() > 0);
+        assert_eq!(a.merge(b), whole);
+    }
+
+    fn check(id: &str, simulated: Option<f64>, pass: bool, role: Role) -> Check {
+        Check {
+            id: id.into(),
+            metric: "median_os_months".into(),
+            population: "all",
+            published: 123.456,
+            simulated,
+            mcse: simulated.map(|_| 0.01234),
+            tolerance: 0.5,
+            pass,
+            role,
+        }
+    }
+
+    #[test]
+    fn the_table_prints_each_check_and_the_counts_go_by_role() {
+        let checks = [
+            check("a", Some(99.5), true, Role::Validation),
+            check("b", None, false, Role::Validation),
+            check("c", Some(100.0), false, Role::Input),
+        ];
+        let t = table(&checks);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 5, "{t}");
+        let cells = |l: &str| l.split_whitespace().map(String::from).collect::<Vec<_>>();
+        assert_eq!(cells(lines[0])[0], "target");
+        assert_eq!(
+            cells(lines[2]),
+            [
+                "a",
+                "all",
+                "validation",
+                "123.5",
+                "99.500",
+                "0.012",
+                "0.500",
+                "pass"
+            ]
+        );
+        assert_eq!(
+            cells(lines[3]),
+            ["b", "all", "validation", "123.5", "-", "-", "0.500", "FAIL"]
+        );
+        assert_eq!(
+            cells(lines[4]),
+            [
+                "c", "all", "input", "123.5", "100.0", "0.012", "0.500", "FAIL"
+            ]
+        );
+        assert_eq!(pass_counts(&checks), "validation: 1 of 2; input: 0 of 1");
+        assert_eq!(pass_counts(&checks[2..]), "input: 0 of 1");
+        assert_eq!(pass_counts(&[]), "");
+    }
+}
