@@ -891,22 +891,23 @@ fn draws_whose_parameters_break_a_rule_together_are_found_before_any_is_simulate
         "(draws that break a rule: {} of the 300 checked; none was simulated)",
         bad.len()
     );
-    let mut messages = Vec::new();
-    for threads in ["1", "2"] {
-        let out = dir.path().join(format!("out{threads}"));
-        let o = allseq(&[
+    let psa_300 = |extra: &[&str]| {
+        let mut args = vec![
             "psa",
             s(&path),
             "--draws",
             "300",
             "--patients",
             "1",
-            "--threads",
-            threads,
-            "--out",
-            s(&out),
             "--quiet",
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        allseq(&args)
+    };
+    let mut messages = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("out{threads}"));
+        let o = psa_300(&["--threads", threads, "--out", s(&out)]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{err}");
         assert!(
@@ -920,19 +921,8 @@ fn draws_whose_parameters_break_a_rule_together_are_found_before_any_is_simulate
     }
     assert_eq!(messages[0], messages[1]);
     // A shard whose own draws are all good runs; the script for the whole run is refused.
-    let o = allseq(&[
-        "psa",
-        s(&path),
-        "--draws",
-        "300",
-        "--patients",
-        "1",
-        "--shard",
-        &format!("0/{}", 300 / bad[0] + 1),
-        "--out",
-        s(&dir.path().join("shard")),
-        "--quiet",
-    ]);
+    let shard = format!("0/{}", 300 / bad[0] + 1);
+    let o = psa_300(&["--shard", &shard, "--out", s(&dir.path().join("shard"))]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = allseq(&[
         "slurm-script",
