@@ -482,3 +482,257 @@ pub fn check(scenario: &Scenario) -> Result<(), ScenarioError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use statrs::statistics::Distribution;
+
+    fn close(a: f64, b: f64, rel: f64) -> bool {
+        (a - b).abs() <= rel * b.abs().max(1e-300)
+    }
+
+    /// The `[uncertainty]` section with these `parameters` lines, compiled.
+    fn compiled(parameters: &str) -> Result<Uncertainty, Invalid> {
+        let text =
+            format!("wtp_grid = {{ from = 0, to = 100, step = 50 }}\n[parameters]\n{parameters}\n");
+        compile(&toml::from_str(&text).expect("a well-formed section"))
+    }
+
+    fn param(line: &str) -> Param {
+        compiled(&format!("\"x\" = {line}"))
+            .unwrap()
+            .params
+            .remove(0)
+    }
+
+    fn moments(p: &Param) -> (f64, f64) {
+        match &p.dist {
+            ParamDist::Beta(d) => (d.mean().unwrap(), d.std_dev().unwrap()),
+            ParamDist::Gamma(d) => (d.mean().unwrap(), d.std_dev().unwrap()),
+            ParamDist::LogNormal(d) => (d.mean().unwrap(), d.std_dev().unwrap()),
+            ParamDist::Normal(d) => (d.mean().unwrap(), d.std_dev().unwrap()),
+            d => panic!("{d:?}"),
+        }
+    }
+
+    /// Each distribution has the mean and SE it was given (the method of moments), and its
+    /// DSA bounds are its 2.5th and 97.5th percentiles unless given.
+    #[test]
+    fn distributions_have_the_moments_and_bounds_they_were_given() {
+        let beta = param("{ dist = \"beta\", events = 7, n = 92 }");
+        let (m, sd) = moments(&beta);
+        assert!(close(m, 7.0 / 92.0, 1e-12), "{m}");
+        assert!(
+            close(sd * sd, 7.0 * 85.0 / (92.0 * 92.0 * 93.0), 1e-12),
+            "{sd}"
+        );
+        for (line, mean, se) in [
+            ("{ dist = \"beta\", mean = 0.2, se = 0.05 }", 0.2, 0.05),
+            ("{ dist = \"beta\", mean = 0.5, se = 0.2 }", 0.5, 0.2),
+            (
+                "{ dist = \"gamma\", mean = 475000, se = 118750 }",
+                475000.0,
+                118750.0,
+            ),
+            (
+                "{ dist = \"lognormal\", mean = 2.885, se = 0.5 }",
+                2.885,
+                0.5,
+            ),
+            ("{ dist = \"normal\", mean = -1.5, sd = 0.25 }", -1.5, 0.25),
+        ] {
+            let p = param(line);
+            let (m, sd) = moments(&p);
+            assert!(
+                close(m, mean, 1e-9) && close(sd, se, 1e-9),
+                "{line}: {m} {sd}"
+            );
+            assert_eq!(
+                (p.low, p.high),
+                (p.dist.quantile(0.025), p.dist.quantile(0.975))
+            );
+            assert!(p.low < mean && mean < p.high, "{line}");
+        }
+        let u = param("{ dist = \"uniform\", min = 1, max = 3 }");
+        assert_eq!(
+            [0.0, 0.25, 1.0].map(|q| u.dist.quantile(q)),
+            [1.0, 1.5, 3.0]
+        );
+        assert_eq!((u.low, u.high), (1.05, 2.95));
+        let given = param("{ dist = \"uniform\", min = 1, max = 3, low = 1.2, high = 2.0 }");
+        assert_eq!((given.low, given.high), (1.2, 2.0));
+        let point = param("{ dist = \"uniform\", min = 1, max = 3, low = 2, high = 2 }");
+        assert_eq!((point.low, point.high), (2.0, 2.0));
+        let fixed = param("{ dist = \"fixed\", value = 0.4 }");
+        assert_eq!(
+            (fixed.dist.quantile(0.9), fixed.low, fixed.high),
+            (0.4, 0.4, 0.4)
+        );
+    }
+
+    #[test]
+    fn impossible_parameters_are_refused_with_their_field() {
+        for (line, path) in [
+            ("{ dist = \"beta\", events = 92, n = 92 }", "x.events"),
+            ("{ dist = \"beta\", events = 0, n = 92 }", "x.events"),
+            ("{ dist = \"beta\", mean = 0.5, se = 0.5 }", "x.se"),
+            ("{ dist = \"beta\", mean = 1.0, se = 0.1 }", "x.se"),
+            ("{ dist = \"beta\", mean = 0.0, se = 0.1 }", "x.se"),
+            ("{ dist = \"beta\", mean = 0.5 }", "x"),
+            ("{ dist = \"gamma\", mean = 0, se = 1 }", "x.se"),
+            ("{ dist = \"gamma\", mean = 1, se = 0 }", "x.se"),
+            ("{ dist = \"lognormal\", mean = -1, se = 1 }", "x.se"),
+            ("{ dist = \"lognormal\", mean = 0, se = 1 }", "x.se"),
+            ("{ dist = \"lognormal\", mean = 1, se = 0 }", "x.se"),
+            ("{ dist = \"normal\", mean = 0, sd = 0 }", "x.sd"),
+            ("{ dist = \"uniform\", min = 3, max = 3 }", "x.max"),
+            (
+                "{ dist = \"uniform\", min = 1, max = 3, low = 2, high = 1.5 }",
+                "x.high",
+            ),
+            (
+                "{ dist = \"normal\", mean = 0, sd = 1, low = nan }",
+                "x.low",
+            ),
+            ("{ dist = \"fixed\", value = inf }", "x.value"),
+            (
+                "{ dist = \"dirichlet\", counts = { a = 0, b = 0 } }",
+                "x.counts",
+            ),
+            (
+                "{ dist = \"dirichlet\", counts = { a = 1, b = -1 } }",
+                "x.counts.b",
+            ),
+        ] {
+            let e = compiled(&format!("\"x\" = {line}")).expect_err(line);
+            assert_eq!(e.path, format!("uncertainty.parameters.{path}"), "{line}");
+        }
+        // A zero SE is refused for what it is, not as an infinite shape.
+        for (line, message) in [
+            (
+                "{ dist = \"beta\", mean = 0.5, se = 0 }",
+                "needs 0 < mean < 1 and se^2",
+            ),
+            (
+                "{ dist = \"gamma\", mean = 1, se = 0 }",
+                "a gamma needs mean > 0 and se > 0",
+            ),
+        ] {
+            let e = compiled(&format!("\"x\" = {line}")).expect_err(line);
+            assert!(e.message.starts_with(message), "{line}: {}", e.message);
+        }
+    }
+
+    /// Shapes up to 10^6 are accepted, above are refused (statrs' quantiles hang there).
+    #[test]
+    fn the_shape_bound_is_ten_to_the_six() {
+        assert!(compiled("\"x\" = { dist = \"beta\", events = 1000000, n = 2000000 }").is_ok());
+        let e = compiled("\"x\" = { dist = \"beta\", events = 1000001, n = 2000000 }").unwrap_err();
+        assert_eq!(e.path, "uncertainty.parameters.x.events");
+        // A gamma's shape is (mean / se)^2: 10^6 at se = mean / 1000.
+        assert!(compiled("\"x\" = { dist = \"gamma\", mean = 1000, se = 1 }").is_ok());
+        assert!(compiled("\"x\" = { dist = \"gamma\", mean = 1000, se = 0.999 }").is_err());
+    }
+
+    #[test]
+    fn the_wtp_grid_is_inclusive_and_the_population_positive() {
+        let text = |grid: &str, extra: &str| {
+            format!(
+                "wtp_grid = {grid}\n{extra}[parameters]\n\"x\" = {{ dist = \"fixed\", value = 1 }}\n"
+            )
+        };
+        let c = |grid: &str, extra: &str| compile(&toml::from_str(&text(grid, extra)).unwrap());
+        let u = c("{ from = 10, to = 100, step = 45 }", "population = 250\n").unwrap();
+        assert_eq!(u.wtp_grid, [10, 55, 100]);
+        assert_eq!(u.population, Some(250.0));
+        assert_eq!(
+            c("{ from = 0, to = 99, step = 50 }", "").unwrap().wtp_grid,
+            [0, 50]
+        );
+        assert_eq!(
+            c("{ from = 7, to = 7, step = 1 }", "").unwrap().wtp_grid,
+            [7]
+        );
+        for (grid, extra) in [
+            ("{ from = 0, to = 100, step = 0 }", ""),
+            ("{ from = 100, to = 0, step = 10 }", ""),
+            ("{ from = 0, to = 100, step = 0.5 }", ""),
+            ("{ from = -10, to = 100, step = 10 }", ""),
+            ("{ from = 0, to = 2e12, step = 1e10 }", ""),
+            ("{ from = 0, to = 100001, step = 1 }", ""),
+        ] {
+            assert_eq!(
+                c(grid, extra).unwrap_err().path,
+                "uncertainty.wtp_grid",
+                "{grid}"
+            );
+        }
+        assert!(c("{ from = 0, to = 100000, step = 1 }", "").is_ok());
+        assert!(c("{ from = 500, to = 100500, step = 1 }", "").is_ok());
+        for pop in [
+            "population = 0\n",
+            "population = -5\n",
+            "population = inf\n",
+        ] {
+            assert_eq!(
+                c("{ from = 0, to = 100, step = 50 }", pop)
+                    .unwrap_err()
+                    .path,
+                "uncertainty.population"
+            );
+        }
+        let empty = "wtp_grid = { from = 0, to = 100, step = 50 }\n[parameters]\n";
+        let e = compile(&toml::from_str(empty).unwrap()).unwrap_err();
+        assert_eq!(e.path, "uncertainty.parameters");
+    }
+
+    /// A Dirichlet's shares sum to one, a zero count stays zero, and the mean shares are the
+    /// counts over their total (tolerance: 4 Monte Carlo standard errors of a beta marginal).
+    #[test]
+    fn dirichlet_shares_sum_to_one_with_the_counts_as_their_means() {
+        let u = compiled(
+            "\"s\" = { dist = \"dirichlet\", counts = { a = 10, b = 0, c = 30 } }\n\"t\" = { dist = \"uniform\", min = 0, max = 1 }",
+        )
+        .unwrap();
+        assert_eq!(u.columns(), ["s.a", "s.b", "s.c", "t"]);
+        let draws = 4000;
+        let mut sum_a = 0.0;
+        for d in 0..draws {
+            let v = u.sample(11, d);
+            let Value::Split(parts) = &v[0] else {
+                panic!("{v:?}")
+            };
+            let total: f64 = parts.iter().map(|(_, x)| x).sum();
+            assert!((total - 1.0).abs() < 1e-12, "{total}");
+            assert_eq!(parts[1], ("b".to_string(), 0.0));
+            sum_a += parts[0].1;
+            assert_eq!(Uncertainty::cells(&v).len(), 4);
+        }
+        // Share a is Beta(10, 30): mean 0.25, variance 0.25 * 0.75 / 41.
+        let se = (0.25 * 0.75 / 41.0 / draws as f64).sqrt();
+        let mean = sum_a / draws as f64;
+        assert!(
+            (mean - 0.25).abs() < 4.0 * se,
+            "{mean} vs 0.25 ± {}",
+            4.0 * se
+        );
+        // Draws are reproducible and differ from each other.
+        assert_eq!(u.sample(11, 5), u.sample(11, 5));
+        assert_ne!(u.sample(11, 5), u.sample(11, 6));
+        assert_ne!(u.sample(11, 5), u.sample(12, 5));
+    }
+
+    #[test]
+    fn values_become_toml_and_cells() {
+        let split = Value::Split(vec![("a".into(), 0.25), ("b".into(), 0.75)]);
+        let t = split.to_toml();
+        assert_eq!(t.get("a"), Some(&toml::Value::Float(0.25)));
+        assert_eq!(t.get("b"), Some(&toml::Value::Float(0.75)));
+        assert_eq!(Value::Scalar(0.1).to_toml(), toml::Value::Float(0.1));
+        assert_eq!(
+            Uncertainty::cells(&[Value::Scalar(0.1), split]),
+            ["0.1", "0.25", "0.75"]
+        );
+    }
+}
