@@ -145,6 +145,8 @@ fn a_whole_psa_prints_its_summary() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.contains("cost (USD) mean [95% interval]"), "{text}");
+    let last = format!("\nPSA 8 draws x 100 patients: wrote {}\n", out.display());
+    assert!(text.ends_with(&last), "{text}");
     for needle in [
         "P(CE) at 50000",
         "P(CE) at 100000",
@@ -153,6 +155,40 @@ fn a_whole_psa_prints_its_summary() {
     ] {
         assert!(text.contains(needle), "`{needle}` not in:\n{text}");
     }
+}
+
+/// A shard prints only which draws it ran (no summary: it has a part of the draws), and
+/// `--quiet` prints nothing, for `psa` and `dsa` alike.
+#[test]
+fn a_shard_prints_its_draws_and_quiet_prints_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("shard");
+    let scenario = adult();
+    let psa = |extra: &[&str]| {
+        let mut args = vec!["psa", s(&scenario), "--draws", "30", "--patients", "10"];
+        args.extend_from_slice(extra);
+        let o = allseq(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    assert_eq!(
+        psa(&["--shard", "1/3", "--out", s(&out)]),
+        format!(
+            "PSA shard 1/3 (draws 10 to 19) x 10 patients: wrote {}\n",
+            out.display()
+        )
+    );
+    assert_eq!(psa(&["--out", s(&dir.path().join("q")), "--quiet"]), "");
+    let dsa = |extra: &[&str]| {
+        let mut args = vec!["dsa", s(&scenario), "--patients", "50"];
+        args.extend_from_slice(extra);
+        let o = allseq(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let text = dsa(&["--out", s(&dir.path().join("d1"))]);
+    assert!(text.starts_with("Incremental NMB of "), "{text}");
+    assert_eq!(dsa(&["--out", s(&dir.path().join("d2")), "--quiet"]), "");
 }
 
 #[test]
@@ -669,6 +705,12 @@ fn slurm_script_passes_k_explicitly_and_logs_to_a_directory() {
 /// put a command of its own into the script, and `--time abc` failed only at submission.
 #[test]
 fn slurm_script_refuses_what_would_break_the_script() {
+    let refused = |o: std::process::Output, what: &str, needle: &str| {
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains(needle), "{what}: expected `{needle}` in {err}");
+        assert!(o.stdout.is_empty(), "no script printed");
+    };
     let dir = tempfile::tempdir().unwrap();
     let quoted = dir.path().join("a\"b");
     let scenario = adult();
@@ -696,14 +738,22 @@ fn slurm_script_refuses_what_would_break_the_script() {
         (vec!["--time", "1:2:3:4"], "is not a SLURM time limit"),
         (vec!["--logs", s(&quoted)], "cannot go into a script"),
     ] {
-        let o = script(&extra);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
-        assert!(
-            err.contains(needle),
-            "{extra:?}: expected `{needle}` in {err}"
-        );
-        assert!(o.stdout.is_empty(), "no script printed");
+        refused(script(&extra), &format!("{extra:?}"), needle);
+    }
+    // Shard counts: 1 <= shards <= draws.
+    for (draws, shards) in [("4", "0"), ("0", "1"), ("0", "0"), ("4", "5")] {
+        let o = allseq(&[
+            "slurm-script",
+            s(&scenario),
+            "--draws",
+            draws,
+            "--patients",
+            "10",
+            "--shards",
+            shards,
+        ]);
+        let what = format!("{draws} draws, {shards} shards");
+        refused(o, &what, "invalid --shards: needs 1 <= shards <= draws");
     }
     for (extra, line) in [
         (vec!["--time", "12:00:00"], "#SBATCH --time=12:00:00\n"),

@@ -178,6 +178,29 @@ fn strict_fails_on_a_missed_target_and_still_writes_the_table() {
     assert_eq!(simulated(dir.path()), [("wrong".to_string(), 1.0, false)]);
 }
 
+/// Without `--quiet`, each scenario's run is announced on stderr; with it, nothing is.
+#[test]
+fn quiet_validation_announces_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    fixed_car_t(dir.path());
+    let targets = target("infused", "car_t_infused_fraction", "all", 1.0, 0.1);
+    let o = validate(dir.path(), &targets, &[]);
+    assert!(o.status.success() && o.stderr.is_empty(), "{}", stderr(&o));
+    let path = dir.path().join("targets.toml");
+    let o = allseq(&[
+        "validate",
+        path.to_str().unwrap(),
+        "--out",
+        dir.path().join("loud").to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.starts_with("running ") && err.contains("(500 patients per strategy)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn invalid_targets_files_are_rejected_with_their_location() {
     let dir = tempfile::tempdir().unwrap();
