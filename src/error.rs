@@ -83,7 +83,7 @@ pub enum Error {
         "{where_}a patient's {quantity} went beyond ±{limit:.1e} (or was not finite), more than the exact sums hold, so no results were written; check the scenario's costs and their units"
     )]
     OutOfRange {
-        /// `strategy `x`: ` or `draw n: `, or empty.
+        /// Where: `strategy `x`: `, `PSA draw n, strategy `x`: `, or empty.
         where_: String,
         /// The quantity, e.g. `discounted costs`.
         quantity: &'static str,

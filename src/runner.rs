@@ -171,14 +171,21 @@ pub fn run_with<A: Accumulate>(
         .map(|(agg, _)| agg)
         .reduce(A::merge)
         .unwrap_or_else(empty);
-    if let Some(o) = agg.out_of_range() {
-        return Err(Error::OutOfRange {
-            where_: o.strategy.map_or(String::new(), |s| {
-                format!("strategy `{}`: ", model.strategies[s].name)
-            }),
-            quantity: o.quantity,
-            limit: o.limit,
-        });
+    match agg.out_of_range() {
+        Some(o) => Err(refusal(o, model, "")),
+        None => Ok(agg),
     }
-    Ok(agg)
+}
+
+/// The error refusing results whose sums went out of range: `context` (`PSA draw 3, `, say),
+/// then the strategy of `model` if the sums are one strategy's, then what went out of range.
+pub fn refusal(o: OutOfRange, model: &Model, context: &str) -> Error {
+    Error::OutOfRange {
+        where_: match o.strategy {
+            Some(s) => format!("{context}strategy `{}`: ", model.strategies[s].name),
+            None => context.to_string(),
+        },
+        quantity: o.quantity,
+        limit: o.limit,
+    }
 }

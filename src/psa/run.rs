@@ -14,9 +14,9 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::output::{Staged, git_commit, now_rfc3339, peak_memory_kib};
 use crate::rng::RunKey;
-use crate::runner::{Accumulate, simulate_range};
+use crate::runner::{Accumulate, refusal, simulate_range};
 use crate::scenario::Scenario;
-use crate::summary::{EXACT_LIMIT, ExactMean};
+use crate::summary::{EXACT_LIMIT, ExactMean, OutOfRange};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -218,6 +218,23 @@ impl Accumulate for DrawAgg {
         }
         self
     }
+    fn out_of_range(&self) -> Option<OutOfRange> {
+        (0..self.cost.len()).find_map(|s| {
+            [
+                ("discounted costs", &self.cost[s]),
+                ("discounted QALYs", &self.qaly[s]),
+                ("discounted life-years", &self.ly[s]),
+            ]
+            .into_iter()
+            .find_map(|(quantity, m)| {
+                (!m.in_range()).then_some(OutOfRange {
+                    strategy: Some(s),
+                    quantity,
+                    limit: EXACT_LIMIT,
+                })
+            })
+        })
+    }
 }
 
 /// The model of draw `draw`: its parameters sampled from (seed, draw) and written into the
@@ -336,19 +353,8 @@ pub fn record(
         &mut ws,
         &mut agg,
     );
-    for (s, strategy) in model.strategies.iter().enumerate() {
-        let checks = [
-            ("discounted costs", &agg.cost[s]),
-            ("discounted QALYs", &agg.qaly[s]),
-            ("discounted life-years", &agg.ly[s]),
-        ];
-        if let Some((quantity, _)) = checks.iter().find(|(_, m)| !m.in_range()) {
-            return Err(Error::OutOfRange {
-                where_: format!("PSA draw {draw}, strategy `{}`: ", strategy.name),
-                quantity,
-                limit: EXACT_LIMIT,
-            });
-        }
+    if let Some(o) = agg.out_of_range() {
+        return Err(refusal(o, model, &format!("PSA draw {draw}, ")));
     }
     Ok(DrawRecord {
         draw,

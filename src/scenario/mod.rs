@@ -80,8 +80,7 @@ impl Scenario {
         // value that does not deserialize is rare, and then done again with the path, for
         // the same located error as at load.
         match <raw::ScenarioFile as serde::Deserialize>::deserialize(toml::Value::Table(table()?)) {
-            Ok(file) => compile::compile(&file)
-                .map_err(|e| locate_error(&self.chain, e.path, None, e.message)),
+            Ok(file) => compile_located(&self.chain, &file),
             Err(_) => build(&self.chain, table()?),
         }
     }
@@ -396,7 +395,12 @@ fn build(chain: &[Source], table: toml::Table) -> Result<Model, ScenarioError> {
             let (path, message) = full_path(outer, inner.message());
             locate_error(chain, path, None, message)
         })?;
-    compile::compile(&file).map_err(|e| locate_error(chain, e.path, None, e.message))
+    compile_located(chain, &file)
+}
+
+/// Compiles a deserialized scenario; a rule it breaks is located in the files of `chain`.
+fn compile_located(chain: &[Source], file: &raw::ScenarioFile) -> Result<Model, ScenarioError> {
+    compile::compile(file).map_err(|e| locate_error(chain, e.path, None, e.message))
 }
 
 /// Joins the outer serde path with the relative path carried in a tagged-enum message.
