@@ -39,8 +39,10 @@ impl Locations {
             } else {
                 format!("{prefix}.{}", key.get_ref())
             };
-            // Point at the key: that is the line a user edits.
-            self.spans.insert(path.clone(), key.span());
+            // Start at the key, the line a user edits, and end with the value, so that an
+            // error inside the value (an integer too large, say) is found to be this field's.
+            let span = key.span().start..value.span().end.max(key.span().end);
+            self.spans.insert(path.clone(), span);
             self.walk_value(path, value);
         }
     }
@@ -102,7 +104,8 @@ impl Locations {
         self.text[start..end.max(start)].trim_end_matches('\r')
     }
 
-    /// The path of the innermost indexed item whose span contains byte `offset`.
+    /// The path of the innermost field or array element whose text (key and value) contains
+    /// byte `offset`.
     pub fn path_at(&self, offset: usize) -> Option<&str> {
         self.spans
             .iter()
@@ -129,5 +132,32 @@ mod tests {
         // Missing field: where its table is.
         assert_eq!(l.find("therapies.blin.relapse.scale"), Some((4, 1)));
         assert_eq!(l.line_text(3), "cycle_days = 42");
+    }
+
+    /// A byte inside a value belongs to the innermost field or element around it.
+    #[test]
+    fn offsets_belong_to_the_innermost_field() {
+        let l = Locations::new(DOC);
+        let at = |needle: &str| DOC.find(needle).expect("in DOC");
+        assert_eq!(l.path_at(0), Some("seed"));
+        assert_eq!(l.path_at(at("1\n")), Some("seed"));
+        assert_eq!(l.path_at(at("42")), Some("therapies.blin.cycle_days"));
+        assert_eq!(
+            l.path_at(at("\"weibull")),
+            Some("therapies.blin.relapse.dist")
+        );
+        assert_eq!(
+            l.path_at(at("shape = 1")),
+            Some("therapies.blin.relapse.shape")
+        );
+        assert_eq!(l.path_at(at("1 }")), Some("therapies.blin.relapse.shape"));
+        assert_eq!(l.path_at(at(", shape")), Some("therapies.blin.relapse"));
+        assert_eq!(
+            l.path_at(at("\"y\"")),
+            Some("strategies[0].lines[0].therapies[1]")
+        );
+        assert_eq!(l.path_at(at("\"a\"")), Some("strategies[0].name"));
+        // Past every field: nothing.
+        assert_eq!(l.path_at(DOC.len()), None);
     }
 }
