@@ -275,6 +275,24 @@ fn invalid_toml_shows_line_and_column() {
     );
 }
 
+/// A value toml parses but cannot hold (an integer past 64 bits) is named by its field, the
+/// field's own or an element of an array, as well as by its line.
+#[test]
+fn an_integer_too_large_for_toml_names_its_field() {
+    bad_value(
+        "seed = 20261122",
+        "seed = 99999999999999999999",
+        "seed",
+        "invalid type: integer `99999999999999999999`",
+    );
+    bad_value(
+        "wtp = [",
+        "wtp = [99999999999999999999, ",
+        "economics.wtp[0]",
+        "invalid type: integer `99999999999999999999`",
+    );
+}
+
 #[test]
 fn unknown_field() {
     bad_value(
@@ -324,6 +342,59 @@ fn impossible_maximum_age() {
         "age_slope = 0.0773, max_age = 1e20 }",
         "population.background_mortality.max_age",
         "must be at most 200 years",
+    );
+}
+
+/// A standard deviation must be above 0: 0 is refused like a negative one.
+#[test]
+fn zero_standard_deviation() {
+    bad_value(
+        "sd = 15.0, min = 18.0",
+        "sd = 0.0, min = 18.0",
+        "population.age.sd",
+        "must be a finite number > 0 (got 0)",
+    );
+}
+
+/// An age range may hold a single age; a reversed one is refused at its `max`.
+#[test]
+fn age_range_of_one_age_loads_and_a_reversed_one_is_refused() {
+    let normal = "age = { dist = \"normal\", mean = 41.0, sd = 15.0, min = 18.0, max = 80.0 }";
+    let one = edit(
+        &adult_text(),
+        normal,
+        "age = { dist = \"uniform\", min = 50.0, max = 50.0 }",
+    );
+    let m = allseq::scenario::parse("one.toml".as_ref(), &one).expect("one age");
+    assert_eq!(m.population.min_age, 50.0);
+    bad_value(
+        normal,
+        "age = { dist = \"uniform\", min = 60.0, max = 50.0 }",
+        "population.age.max",
+        "must be >= min (50 < 60)",
+    );
+    // A truncated normal whose range lies far out in its tail holds no probability.
+    bad_value(
+        normal,
+        "age = { dist = \"normal\", mean = 41.0, sd = 1.0, min = 100.0, max = 120.0 }",
+        "population.age",
+        "the [min, max] range holds no probability under this normal",
+    );
+    // A therapy's age window likewise: one age is a window, a reversed one is refused.
+    let car_t_window = "# age (label_max_age absent).\nmax_age = 75.0";
+    let one = edit(
+        &adult_text(),
+        car_t_window,
+        "# age (label_max_age absent).\nmin_age = 75.0\nmax_age = 75.0",
+    );
+    let m = allseq::scenario::parse("one.toml".as_ref(), &one).expect("one age");
+    let car_t = m.therapies.iter().find(|t| t.name == "cd19_car_t").unwrap();
+    assert_eq!((car_t.min_age, car_t.max_age), (75.0, 75.0));
+    bad_value(
+        car_t_window,
+        "# age (label_max_age absent).\nmin_age = 76.0\nmax_age = 75.0",
+        "therapies.cd19_car_t.max_age",
+        "must be >= min_age (75 < 76)",
     );
 }
 
