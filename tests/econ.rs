@@ -238,11 +238,80 @@ fn extends_errors_are_located_in_the_file_that_sets_the_field() {
         )),
         "{err}"
     );
+    // Also when the variant sets other keys of the same therapy: the file that sets the field
+    // itself wins over one that only has its table.
+    let child = write(
+        dir.path(),
+        "child3.toml",
+        "extends = \"base.toml\"\n[therapies.blinatumomab]\nmax_courses = 2\n",
+    );
+    let err = scenario::load(&child).unwrap_err().to_string();
+    assert!(
+        err.contains(&format!(
+            "base.toml:{line}:1: `therapies.blinatumomab.mrd_negative`"
+        )),
+        "{err}"
+    );
+    // A field no file sets is reported where its table is, in the file that has the table
+    // (the base here), not in the variant that names neither; the column is the therapy's
+    // name in the header.
+    let no_cost = edit(
+        &adult_text(),
+        "costs = { per_cycle = { drug = 84000, administration = 1000 } }\n",
+        "",
+    );
+    std::fs::write(&base, &no_cost).unwrap();
+    let err = scenario::load(&dir.path().join("child2.toml"))
+        .unwrap_err()
+        .to_string();
+    let line = line_of(&no_cost, "[therapies.inotuzumab]");
+    assert!(
+        err.contains(&format!(
+            "base.toml:{line}:12: `therapies.inotuzumab.costs`"
+        )),
+        "{err}"
+    );
     // A cycle is refused.
     write(dir.path(), "a.toml", "extends = \"b.toml\"\n");
     let b = write(dir.path(), "b.toml", "extends = \"a.toml\"\n");
     let err = scenario::load(&b).unwrap_err().to_string();
     assert!(err.contains("cycle"), "{err}");
+    // A cycle that does not return to the first file is named at the file that closes it:
+    // d -> e -> f -> e is reported at f's `extends`, not after looping to the depth limit
+    // (which would end at e). f names e by another spelling of its path.
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    write(dir.path(), "d.toml", "extends = \"e.toml\"\n");
+    write(dir.path(), "e.toml", "extends = \"f.toml\"\n");
+    write(
+        dir.path(),
+        "f.toml",
+        "name = \"f\"\nextends = \"sub/../e.toml\"\n",
+    );
+    let err = scenario::load(&dir.path().join("d.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("f.toml:2:1: `extends`: `extends` forms a cycle"),
+        "{err}"
+    );
+    // A chain of 8 files loads; a ninth is refused at the eighth's `extends`.
+    for k in 1..=8 {
+        write(
+            dir.path(),
+            &format!("v{k}.toml"),
+            &format!("extends = \"v{}.toml\"\n", k + 1),
+        );
+    }
+    write(dir.path(), "v9.toml", &adult_text());
+    let loaded = scenario::load(&dir.path().join("v2.toml")).expect("8 files");
+    assert_eq!(loaded.sources().len(), 8);
+    let err = scenario::load(&dir.path().join("v1.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("v8.toml:1:1: `extends`: `extends` forms a cycle (or a chain deeper than 8"),
+        "{err}"
+    );
     // A missing base names the file, and the line of the file that extends it.
     let c = write(dir.path(), "c.toml", "\nextends = \"nope.toml\"\n");
     let err = scenario::load(&c).unwrap_err().to_string();

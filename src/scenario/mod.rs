@@ -528,4 +528,66 @@ mod tests {
             .unwrap();
         assert_eq!(m.uncertainty.expect("kept").population, Some(500.0));
     }
+
+    /// The onsets of blinatumomab's toxicities in a model.
+    fn blinatumomab_onsets(m: &Model) -> Vec<f64> {
+        let t = m.therapies.iter().find(|t| t.name == "blinatumomab");
+        let Some(crate::model::TherapyKind::Course(c)) = t.map(|t| &t.kind) else {
+            panic!("blinatumomab is a course");
+        };
+        c.toxicities.iter().map(|x| x.onset_days).collect()
+    }
+
+    /// Field paths index arrays (a PSA parameter may name a toxicity, `toxicities[1]`): the
+    /// element is read and replaced, and nothing else; malformed paths name nothing.
+    #[test]
+    fn indexed_paths_read_and_replace_array_elements() {
+        let s = adult_for_tests();
+        let path = "therapies.blinatumomab.toxicities[1].onset_days";
+        assert_eq!(s.value_at(path), Some(&toml::Value::Integer(7)));
+        assert_eq!(blinatumomab_onsets(&s.model), [2.0, 7.0, 14.0]);
+        let m = s.with_values(&[(path, toml::Value::Float(9.5))]).unwrap();
+        assert_eq!(blinatumomab_onsets(&m), [2.0, 9.5, 14.0]);
+        assert_eq!(
+            segments("a[1][20].b"),
+            Some(vec![
+                Seg::Key("a"),
+                Seg::Index(1),
+                Seg::Index(20),
+                Seg::Key("b")
+            ])
+        );
+        for bad in [
+            "therapies.blinatumomab.toxicities[3].onset_days",
+            "therapies.blinatumomab.toxicities[1",
+            "therapies.blinatumomab.toxicities[x].onset_days",
+            "therapies.blinatumomab.toxicities[1]x.onset_days",
+            "therapies..blinatumomab",
+            "therapies.blinatumomab[0]",
+        ] {
+            assert_eq!(s.value_at(bad), None, "{bad}");
+            let e = s
+                .with_values(&[(bad, toml::Value::Float(1.0))])
+                .expect_err(bad);
+            assert_eq!(e.message, "no such field in the scenario", "{bad}");
+        }
+        // A path with no part in any file has no line to show.
+        let e = s
+            .with_values(&[("nosuch[0]", toml::Value::Float(1.0))])
+            .expect_err("no such field");
+        assert_eq!((e.line, e.column, e.snippet.as_str()), (0, 0, ""));
+    }
+
+    /// Input files up to 16 MiB are read whole; one byte more is refused.
+    #[test]
+    fn input_files_are_read_up_to_16_mib() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.toml");
+        let bytes = MAX_INPUT_BYTES as usize;
+        std::fs::write(&path, vec![b' '; bytes]).unwrap();
+        assert_eq!(read_text(&path).expect("16 MiB").len(), bytes);
+        std::fs::write(&path, vec![b' '; bytes + 1]).unwrap();
+        let e = read_text(&path).expect_err("one byte more");
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+    }
 }
