@@ -468,6 +468,52 @@ fn unknown_distribution() {
     );
 }
 
+/// A value of the wrong type says what was expected there; a distribution's kind lists the
+/// kinds there are; a field missing inside a distribution is named at the distribution.
+#[test]
+fn wrong_types_say_what_was_expected() {
+    for (from, to, field, message) in [
+        (
+            "horizon = \"lifetime\"",
+            "horizon = 5",
+            "horizon",
+            "invalid type: integer `5`, expected \"lifetime\" or a table { years = N }",
+        ),
+        (
+            "mrd_negative = 0.76",
+            "mrd_negative = \"x\"",
+            "therapies.blinatumomab.mrd_negative",
+            "expected a probability, or a table of probabilities by one attribute",
+        ),
+        (
+            "{ therapies = [\"blinatumomab\"] },",
+            "{ therapies = [5] },",
+            "strategies[0].lines[0].therapies[0]",
+            "expected a therapy name or a table { therapy = \"name\", when = { ... } }",
+        ),
+        (
+            "dist = \"lognormal\", median = 36.0",
+            "dist = 5, median = 36.0",
+            "therapies.cd19_car_t.manufacturing.dist",
+            "must be a string, one of `fixed`, `exponential`, `weibull`, `lognormal`, `gamma`, `mixture_cure`",
+        ),
+        (
+            "dist = \"lognormal\", median = 36.0",
+            "dist = \"lognorm\", median = 36.0",
+            "therapies.cd19_car_t.manufacturing.dist",
+            "unknown distribution `lognorm`, expected one of `fixed`, `exponential`",
+        ),
+        (
+            "dist = \"lognormal\", median = 36.0,",
+            "dist = \"lognormal\",",
+            "therapies.cd19_car_t.manufacturing",
+            "missing field `median`",
+        ),
+    ] {
+        bad_value(from, to, field, message);
+    }
+}
+
 #[test]
 fn strategy_naming_an_undefined_therapy() {
     bad_value(
@@ -486,6 +532,158 @@ fn line_that_can_never_be_given() {
         "strategies[0].lines[0]",
         "this line can never be given",
     );
+}
+
+/// The second line of `chemotherapy_first`, and that line with `when` (or another
+/// candidate) in place.
+const CHEMO_LINES: &str =
+    "    { therapies = [\"salvage_chemo\"] },\n    { therapies = [\"salvage_chemo\"] },";
+
+fn chemo_second_line(line: &str) -> String {
+    format!("    {{ therapies = [\"salvage_chemo\"] }},\n    {line},")
+}
+
+/// The adult scenario loads with `chemotherapy_first`'s second line replaced by `line`.
+fn loads_with_second_line(line: &str) {
+    let text = edit(&adult_text(), CHEMO_LINES, &chemo_second_line(line));
+    if let Err(e) = allseq::scenario::parse("ok.toml".as_ref(), &text) {
+        panic!("{line}: {e}");
+    }
+}
+
+/// A condition whose age or burden bounds cross can never hold and is refused at its upper
+/// bound; bounds that meet, or that leave a range, are a condition like any other.
+#[test]
+fn conditions_whose_bounds_cross_are_refused() {
+    bad_value(
+        CHEMO_LINES,
+        &chemo_second_line(
+            "{ therapies = [\"salvage_chemo\"], when = { min_age = 60, max_age = 50 } }",
+        ),
+        "strategies[3].lines[1].when.max_age",
+        "can never hold: max_age 50 < min_age 60",
+    );
+    bad_value(
+        CHEMO_LINES,
+        &chemo_second_line(
+            "{ therapies = [\"salvage_chemo\"], when = { min_burden = \"blasts_ge50\", max_burden = \"blasts_5_49\" } }",
+        ),
+        "strategies[3].lines[1].when.max_burden",
+        "can never hold: max_burden is below min_burden",
+    );
+    for ok in [
+        "{ therapies = [\"salvage_chemo\"], when = { min_age = 50, max_age = 50 } }",
+        "{ therapies = [\"salvage_chemo\"], when = { min_age = 40, max_age = 50 } }",
+        "{ therapies = [\"salvage_chemo\"], when = { min_burden = \"blasts_5_49\", max_burden = \"blasts_5_49\" } }",
+        "{ therapies = [\"salvage_chemo\"], when = { min_burden = \"blasts_lt5\", max_burden = \"blasts_ge50\" } }",
+    ] {
+        loads_with_second_line(ok);
+    }
+}
+
+/// A line's age condition and its therapy's age window may meet at one age (CAR-T's
+/// `max_age` is 75); one year past it, no patient can have the line.
+#[test]
+fn a_line_whose_ages_meet_its_therapys_window_at_one_age_is_given() {
+    loads_with_second_line("{ therapies = [\"cd19_car_t\"], when = { min_age = 75 } }");
+    bad_value(
+        CHEMO_LINES,
+        &chemo_second_line("{ therapies = [\"cd19_car_t\"], when = { min_age = 76 } }"),
+        "strategies[3].lines[1]",
+        "no patient can be both old enough and young enough for `cd19_car_t` here",
+    );
+}
+
+/// A consolidation after a therapy no line of the strategy gives would never happen.
+#[test]
+fn consolidation_after_a_therapy_no_line_gives() {
+    bad_value(
+        "consolidation = { therapy = \"allo_hct\", after = [\"salvage_chemo\"] }",
+        "consolidation = { therapy = \"allo_hct\", after = [\"salvage_chemo\", \"inotuzumab\"] }",
+        "strategies[3].consolidation.after[1]",
+        "`inotuzumab` is not given by any line of this strategy",
+    );
+}
+
+/// A toxicity disutility is a decrement in [0, 2]: a finite value past 2 is refused.
+#[test]
+fn toxicity_disutility_above_two() {
+    bad_value(
+        "crs = { low = 0.03, severe = 0.23 }",
+        "crs = { low = 3.0, severe = 0.23 }",
+        "economics.toxicity_disutilities.crs.low",
+        "must be a utility decrement in [0, 2], positive = worse (got 3)",
+    );
+}
+
+/// Rates by age with different cuts are compared at every age, the cuts included: here
+/// grade >= 3 (0.6 from 50) exceeds any grade (0.5 until 65) only between the two cuts.
+#[test]
+fn grade3plus_above_any_grade_only_between_two_age_cuts() {
+    bad_value(
+        "{ kind = \"icans\", any_grade = 0.50, grade3plus = { age_cut = 65, below = 0.13, at_or_above = 0.28 }",
+        "{ kind = \"icans\", any_grade = { age_cut = 65, below = 0.5, at_or_above = 0.9 }, grade3plus = { age_cut = 50, below = 0.1, at_or_above = 0.6 }",
+        "therapies.blinatumomab.toxicities[1].grade3plus",
+        "must not exceed any_grade (0.6 > 0.5 for some patients)",
+    );
+}
+
+/// A currency is three capital letters: lower case or a fourth letter is refused.
+#[test]
+fn currency_that_is_not_an_iso_code() {
+    for bad in ["usd", "USDX"] {
+        bad_value(
+            "currency = \"USD\"",
+            &format!("currency = \"{bad}\""),
+            "economics.currency",
+            &format!("must be a 3-letter ISO 4217 code such as USD or GBP (got `{bad}`)"),
+        );
+    }
+}
+
+/// A willingness to pay is a whole amount from 0 to 10^12 per QALY.
+#[test]
+fn willingness_to_pay_that_is_negative_fractional_or_too_large() {
+    for (bad, shown) in [("-1", "-1"), ("1.5", "1.5"), ("2e12", "2000000000000")] {
+        bad_value(
+            "wtp = [50000, 100000, 150000]",
+            &format!("wtp = [50000, {bad}, 150000]"),
+            "economics.wtp[1]",
+            &format!("must be a whole amount per QALY, >= 0 (got {shown})"),
+        );
+    }
+}
+
+/// A scenario may define up to 32 therapies (the sets of therapies given are 32-bit masks);
+/// a 33rd is refused.
+#[test]
+fn at_most_32_therapies() {
+    let with_extra = |n: usize| {
+        let mut text = adult_text();
+        for k in 0..n {
+            text.push_str(&format!(
+                "\n[therapies.extra_{k}]\nkind = \"supportive\"\nsurvival = {{ dist = \"exponential\", mean = 3, unit = \"months\" }}\n"
+            ));
+        }
+        text
+    };
+    let m = allseq::scenario::parse("ok.toml".as_ref(), &with_extra(26)).expect("32 therapies");
+    assert_eq!(m.therapies.len(), 32);
+    let e = allseq::scenario::parse("bad.toml".as_ref(), &with_extra(27)).unwrap_err();
+    assert_eq!(e.path, "therapies");
+    assert_eq!(e.message, "at most 32 therapies are supported (got 33)");
+}
+
+/// A horizon in years is kept in days of 365.25.
+#[test]
+fn horizon_in_years_is_kept_in_days() {
+    let text = edit(
+        &adult_text(),
+        "horizon = \"lifetime\"",
+        "horizon = { years = 20 }",
+    );
+    let m = allseq::scenario::parse("ok.toml".as_ref(), &text).unwrap();
+    assert_eq!(m.horizon, allseq::model::Horizon::Days(7305.0));
 }
 
 /// A consolidation naming a therapy twice kept only the last entry's `when` (here the HCT

@@ -424,3 +424,12 @@ costs = { transplant = {}, acute_gvhd = { transplant = 1000 }, chronic_gvhd = { 
         "discounted cost {disc} vs {expected}"
     );
 }
+
+/// `long_term_after_years` is read in years and kept in days: the adult scenario's 3 years.
+#[test]
+fn long_term_state_starts_after_the_given_years_in_days() {
+    let model = scenario::load(&adult()).unwrap().model;
+    let e = model.economics.as_ref().unwrap();
+    assert_eq!(e.long_term_after_days, 3.0 * DAYS_PER_YEAR);
+    assert_eq!(e.long_term_after_days, 1095.75);
+}
