@@ -211,13 +211,21 @@ fn nice_variant_inherits_the_pathway_and_changes_the_economics() {
 fn extends_errors_are_located_in_the_file_that_sets_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let base = write(dir.path(), "base.toml", &adult_text());
+    // The error of loading a file of `dir`, and of writing a variant there and loading it.
+    let load_error = |name: &str| {
+        scenario::load(&dir.path().join(name))
+            .unwrap_err()
+            .to_string()
+    };
+    let error_of = |name: &str, text: &str| {
+        write(dir.path(), name, text);
+        load_error(name)
+    };
     // An error in the variant is reported in the variant.
-    let child = write(
-        dir.path(),
+    let err = error_of(
         "child.toml",
         "extends = \"base.toml\"\n[economics]\ndiscount_costs = 1.5\n",
     );
-    let err = scenario::load(&child).unwrap_err().to_string();
     assert!(
         err.contains("child.toml:3:1: `economics.discount_costs`"),
         "{err}"
@@ -225,12 +233,7 @@ fn extends_errors_are_located_in_the_file_that_sets_the_field() {
     // An error in the base is reported in the base.
     let bad_base = edit(&adult_text(), "mrd_negative = 0.76", "mrd_negative = 1.76");
     std::fs::write(&base, &bad_base).unwrap();
-    let child = write(
-        dir.path(),
-        "child2.toml",
-        "extends = \"base.toml\"\nname = \"x\"\n",
-    );
-    let err = scenario::load(&child).unwrap_err().to_string();
+    let err = error_of("child2.toml", "extends = \"base.toml\"\nname = \"x\"\n");
     let line = line_of(&bad_base, "mrd_negative = 1.76");
     assert!(
         err.contains(&format!(
@@ -240,12 +243,10 @@ fn extends_errors_are_located_in_the_file_that_sets_the_field() {
     );
     // Also when the variant sets other keys of the same therapy: the file that sets the field
     // itself wins over one that only has its table.
-    let child = write(
-        dir.path(),
+    let err = error_of(
         "child3.toml",
         "extends = \"base.toml\"\n[therapies.blinatumomab]\nmax_courses = 2\n",
     );
-    let err = scenario::load(&child).unwrap_err().to_string();
     assert!(
         err.contains(&format!(
             "base.toml:{line}:1: `therapies.blinatumomab.mrd_negative`"
@@ -261,9 +262,7 @@ fn extends_errors_are_located_in_the_file_that_sets_the_field() {
         "",
     );
     std::fs::write(&base, &no_cost).unwrap();
-    let err = scenario::load(&dir.path().join("child2.toml"))
-        .unwrap_err()
-        .to_string();
+    let err = load_error("child2.toml");
     let line = line_of(&no_cost, "[therapies.inotuzumab]");
     assert!(
         err.contains(&format!(
@@ -273,8 +272,7 @@ fn extends_errors_are_located_in_the_file_that_sets_the_field() {
     );
     // A cycle is refused.
     write(dir.path(), "a.toml", "extends = \"b.toml\"\n");
-    let b = write(dir.path(), "b.toml", "extends = \"a.toml\"\n");
-    let err = scenario::load(&b).unwrap_err().to_string();
+    let err = error_of("b.toml", "extends = \"a.toml\"\n");
     assert!(err.contains("cycle"), "{err}");
     // A cycle that does not return to the first file is named at the file that closes it:
     // d -> e -> f -> e is reported at f's `extends`, not after looping to the depth limit
@@ -287,9 +285,7 @@ fn extends_errors_are_located_in_the_file_that_sets_the_field() {
         "f.toml",
         "name = \"f\"\nextends = \"sub/../e.toml\"\n",
     );
-    let err = scenario::load(&dir.path().join("d.toml"))
-        .unwrap_err()
-        .to_string();
+    let err = load_error("d.toml");
     assert!(
         err.contains("f.toml:2:1: `extends`: `extends` forms a cycle"),
         "{err}"
@@ -305,16 +301,13 @@ fn extends_errors_are_located_in_the_file_that_sets_the_field() {
     write(dir.path(), "v9.toml", &adult_text());
     let loaded = scenario::load(&dir.path().join("v2.toml")).expect("8 files");
     assert_eq!(loaded.sources().len(), 8);
-    let err = scenario::load(&dir.path().join("v1.toml"))
-        .unwrap_err()
-        .to_string();
+    let err = load_error("v1.toml");
     assert!(
         err.contains("v8.toml:1:1: `extends`: `extends` forms a cycle (or a chain deeper than 8"),
         "{err}"
     );
     // A missing base names the file, and the line of the file that extends it.
-    let c = write(dir.path(), "c.toml", "\nextends = \"nope.toml\"\n");
-    let err = scenario::load(&c).unwrap_err().to_string();
+    let err = error_of("c.toml", "\nextends = \"nope.toml\"\n");
     assert!(err.contains("c.toml:2:1: `extends`: cannot read "), "{err}");
     assert!(err.contains("nope.toml: No such file"), "{err}");
 }
