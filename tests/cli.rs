@@ -273,6 +273,25 @@ fn invalid_toml_shows_line_and_column() {
         err.contains("seed = 20261122 oops"),
         "the offending line is shown: {err}"
     );
+    // And the field, found in what toml could read of the document around the error.
+    assert!(
+        err.contains(&format!(
+            "bad.toml:{line}:8: `seed`: string values must be quoted"
+        )),
+        "{err}"
+    );
+    bad_value(
+        "mrd_negative = 0.76",
+        "mrd_negative = 0.76.5",
+        "therapies.blinatumomab.mrd_negative",
+        "invalid float",
+    );
+    bad_value(
+        "sigma = 0.35, unit",
+        "sigma = 0.35 unit",
+        "therapies.cd19_car_t.manufacturing",
+        "expected `,`",
+    );
 }
 
 /// A value toml parses but cannot hold (an integer past 64 bits) is named by its field, the

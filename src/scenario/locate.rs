@@ -16,8 +16,8 @@ pub struct Locations {
 }
 
 impl Locations {
-    /// Indexes `text`. A document that does not parse gets an empty index (its parse error
-    /// carries its own position).
+    /// Indexes `text`. A document that does not parse is indexed as far as toml can recover
+    /// it, so that its parse error's position can be given a field ([`Locations::path_at`]).
     pub fn new(text: &str) -> Locations {
         let mut loc = Locations {
             spans: BTreeMap::new(),
@@ -26,9 +26,8 @@ impl Locations {
                 .collect(),
             text: text.to_string(),
         };
-        if let Ok(doc) = DeTable::parse(text) {
-            loc.walk_table(String::new(), doc.get_ref());
-        }
+        let (doc, _) = DeTable::parse_recoverable(text);
+        loc.walk_table(String::new(), doc.get_ref());
         loc
     }
 
