@@ -384,7 +384,7 @@ fn age_range_of_one_age_loads_and_a_reversed_one_is_refused() {
         normal,
         "age = { dist = \"uniform\", min = 50.0, max = 50.0 }",
     );
-    let m = allseq::scenario::parse("one.toml".as_ref(), &one).expect("one age");
+    let m = compiled(&one);
     assert_eq!(m.population.min_age, 50.0);
     bad_value(
         normal,
@@ -406,7 +406,7 @@ fn age_range_of_one_age_loads_and_a_reversed_one_is_refused() {
         car_t_window,
         "# age (label_max_age absent).\nmin_age = 75.0\nmax_age = 75.0",
     );
-    let m = allseq::scenario::parse("one.toml".as_ref(), &one).expect("one age");
+    let m = compiled(&one);
     let car_t = m.therapies.iter().find(|t| t.name == "cd19_car_t").unwrap();
     assert_eq!((car_t.min_age, car_t.max_age), (75.0, 75.0));
     bad_value(
@@ -686,7 +686,7 @@ fn at_most_32_therapies() {
         }
         text
     };
-    let m = allseq::scenario::parse("ok.toml".as_ref(), &with_extra(26)).expect("32 therapies");
+    let m = compiled(&with_extra(26));
     assert_eq!(m.therapies.len(), 32);
     let e = allseq::scenario::parse("bad.toml".as_ref(), &with_extra(27)).unwrap_err();
     assert_eq!(e.path, "therapies");
@@ -701,7 +701,7 @@ fn horizon_in_years_is_kept_in_days() {
         "horizon = \"lifetime\"",
         "horizon = { years = 20 }",
     );
-    let m = allseq::scenario::parse("ok.toml".as_ref(), &text).unwrap();
+    let m = compiled(&text);
     assert_eq!(m.horizon, allseq::model::Horizon::Days(7305.0));
 }
 

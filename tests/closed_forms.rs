@@ -14,23 +14,18 @@
 //! Weibull inverse (median), the cure test reversed (plateau), a fixed time +1e-9 and infusion
 //! scheduled from the wrong event (CAR-T pipeline). See also `distributions.rs`.
 
-use crate::common::edit;
+use crate::common::{compiled, edit};
 use crate::engine::{NO_BACKGROUND, scenario_text, simulate};
 use allseq::engine::{Cause, Event, Observer, Workspace};
 use allseq::model::Model;
 use allseq::patient::Attributes;
 use allseq::rng::RunKey;
-use allseq::scenario;
 use allseq::time::{DAYS_PER_MONTH, DAYS_PER_YEAR, Days};
-
-fn parse(text: &str) -> Model {
-    scenario::parse("closed_forms.toml".as_ref(), text).unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// A scenario with no lines: everyone starts supportive care at time 0 with `supportive`
 /// survival, against `background` mortality.
 fn supportive_only(supportive: &str, background: &str) -> Model {
-    parse(&scenario_text("", "", "", supportive, background, ""))
+    compiled(&scenario_text("", "", "", supportive, background, ""))
 }
 
 /// Binomial SE of a proportion `p` over `n` patients.
@@ -195,7 +190,7 @@ toxicities = []
         "",
     );
     let text = edit(&text, r#"horizon = "lifetime""#, "horizon = { years = 20 }");
-    let m = parse(&text);
+    let m = compiled(&text);
     let n = 100_000;
     let a = simulate(&m, n, 41);
     assert_eq!(a.first_response, n);
@@ -251,7 +246,7 @@ relapse = { dist = "exponential", mean = 6.0, unit = "months" }
 mrd_positive_relapse_hr = 1.0
 toxicities = []
 "#;
-    let m = parse(&scenario_text(
+    let m = compiled(&scenario_text(
         car_t,
         r#"{ therapies = ["cart"] }"#,
         "",

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
+use allseq::model::Model;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -11,6 +12,11 @@ pub fn adult() -> PathBuf {
 /// Text of the default adult scenario.
 pub fn adult_text() -> String {
     std::fs::read_to_string(adult()).unwrap()
+}
+
+/// `text` parsed and compiled as a scenario; the test fails with the located error otherwise.
+pub fn compiled(text: &str) -> Model {
+    allseq::scenario::parse("test.toml".as_ref(), text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Runs the `allseq` binary with `args`.

@@ -26,13 +26,13 @@
 //! breakages that keep the distribution (gamma quantile at s instead of 1 - s; `u > 1 - p`) are
 //! caught by the pinned draws only, as they should be: they change every published number.
 
+use crate::common::compiled;
 use crate::engine::{NO_BACKGROUND, scenario_text};
 use allseq::dist::TimeDist;
 use allseq::engine::{Cause, Event, Observer, Workspace, simulate};
 use allseq::model::{Burden, Cd22, Grade, Model, Split, TherapyKind};
 use allseq::patient::Attributes;
 use allseq::rng::{ProcessKey, RunKey, Stream, bernoulli, stream, uniform};
-use allseq::scenario;
 use allseq::time::{DAYS_PER_MONTH, DAYS_PER_YEAR, Days};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Exp, Gamma, LogNormal, Normal, Weibull};
 
@@ -59,7 +59,7 @@ fn model_with(supportive: &str, background: &str, set: &[(&str, &str)]) -> Model
         let end = start + text[start..].find('\n').unwrap();
         text.replace_range(start..end, &format!("{key} = {value}"));
     }
-    scenario::parse("distributions.toml".as_ref(), &text).unwrap_or_else(|e| panic!("{e}"))
+    compiled(&text)
 }
 
 /// The compiled distribution of `spec` (TOML), read back from a parsed scenario's supportive
@@ -516,7 +516,7 @@ toxicities = [{ kind = "infection", any_grade = 0.5, grade3plus = 0.2, fatal = 0
         NO_BACKGROUND,
         "",
     );
-    let m = scenario::parse("toxicity.toml".as_ref(), &text).unwrap_or_else(|e| panic!("{e}"));
+    let m = compiled(&text);
     let run = RunKey::new(408);
     let mut ws = Workspace::new(&m);
     let mut counts = [0u64; 4];

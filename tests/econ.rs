@@ -43,7 +43,7 @@ fn exponential_death(mean_years: f64, u: f64, c: f64) -> allseq::model::Model {
         NO_BACKGROUND,
         &economics(u, c),
     );
-    scenario::parse("econ.toml".as_ref(), &text).unwrap_or_else(|e| panic!("{e}"))
+    compiled(&text)
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn adult_with_strategies(strategies: &str) -> allseq::model::Model {
     let cut = text.find("[[strategies]]").unwrap();
     let econ = text.find("[economics]").unwrap();
     let text = format!("{}{}\n{}", &text[..cut], strategies, &text[econ..]);
-    scenario::parse("adult.toml".as_ref(), &text).unwrap_or_else(|e| panic!("{e}"))
+    compiled(&text)
 }
 
 fn run_model(model: &allseq::model::Model, patients: u64) -> allseq::summary::RunAgg {
@@ -400,7 +400,7 @@ costs = { transplant = {}, acute_gvhd = { transplant = 1000 }, chronic_gvhd = { 
         NO_BACKGROUND,
         &economics(0.5, 0.0),
     );
-    let m = scenario::parse("econ.toml".as_ref(), &text).unwrap_or_else(|e| panic!("{e}"));
+    let m = compiled(&text);
     let n = 100;
     let a = simulate(&m, n, 31);
     assert_eq!((a.acute_gvhd, a.chronic_gvhd), (n, n));

@@ -3,9 +3,9 @@
 //! Tolerances are 3 Monte Carlo standard errors (about a 1-in-370 false alarm per check if the
 //! engine were right; the seeds are fixed, so a pass is reproducible).
 
+use crate::common::compiled;
 use allseq::model::Model;
 use allseq::runner::{RunOptions, run};
-use allseq::scenario;
 use allseq::summary::StrategyAgg;
 use allseq::time::DAYS_PER_YEAR;
 
@@ -26,7 +26,7 @@ fn scenario_with(
     background: &str,
 ) -> Model {
     let text = scenario_text(therapies, lines, consolidation, supportive, background, "");
-    scenario::parse("test.toml".as_ref(), &text).unwrap_or_else(|e| panic!("{e}"))
+    compiled(&text)
 }
 
 /// The text of a one-strategy scenario; `extra` is appended (e.g. an `[economics]` table).
