@@ -63,3 +63,23 @@ pub mod summary;
 pub mod time;
 pub mod trace;
 pub mod validate;
+
+#[cfg(test)]
+mod tests {
+    /// The README's test command, `cargo test`, builds the `dev` profile, which `Cargo.toml`
+    /// optimises but keeps with overflow checks and debug assertions, so that an integer that
+    /// wraps around fails a test. This fails if that profile loses them, or under
+    /// `cargo test --release`, whose profile has them off for speed.
+    #[test]
+    fn tests_are_built_with_overflow_checks_and_debug_assertions() {
+        assert!(
+            std::panic::catch_unwind(|| debug_assert!(std::hint::black_box(false))).is_err(),
+            "debug assertions are off: run the tests with `cargo test`, not `--release`"
+        );
+        let max = std::hint::black_box(u64::MAX);
+        assert!(
+            std::panic::catch_unwind(|| max + 1).is_err(),
+            "overflow checks are off: run the tests with `cargo test`, not `--release`"
+        );
+    }
+}

@@ -405,7 +405,7 @@ mod tests {
         }
     }
 
-    /// Run with `cargo test --release --features draw-stats --lib`: the counts the speed
+    /// Run with `cargo test --features draw-stats --lib`: the counts the speed
     /// floor's mix is measured with.
     #[cfg(feature = "draw-stats")]
     #[test]
