@@ -294,6 +294,40 @@ fn invalid_toml_shows_line_and_column() {
     );
 }
 
+/// A key set twice is named by its field, whether in a `[table]`, an inline table or a
+/// `[[strategies]]` entry, with the line where it was first set.
+#[test]
+fn a_key_set_twice_is_named_with_its_first_line() {
+    let first = |needle: &str| line_of(&adult_text(), needle);
+    bad_value(
+        "mrd_negative = 0.76",
+        "mrd_negative = 0.76\nmrd_negative = 0.5",
+        "therapies.blinatumomab.mrd_negative",
+        &format!(
+            "duplicate key: first set on line {}",
+            first("mrd_negative = 0.76")
+        ),
+    );
+    bad_value(
+        "{ first = 0.40,",
+        "{ first = 0.40, first = 0.5,",
+        "therapies.salvage_chemo.response.first",
+        &format!(
+            "duplicate key: first set on line {}",
+            first("{ first = 0.40,")
+        ),
+    );
+    bad_value(
+        "name = \"car_t_first\"",
+        "name = \"car_t_first\"\nname = \"car_t\"",
+        "strategies[1].name",
+        &format!(
+            "duplicate key: first set on line {}",
+            first("name = \"car_t_first\"")
+        ),
+    );
+}
+
 /// A value toml parses but cannot hold (an integer past 64 bits) is named by its field, the
 /// field's own or an element of an array, as well as by its line.
 #[test]

@@ -11,6 +11,11 @@ use toml::de::{DeTable, DeValue};
 #[derive(Debug, Default)]
 pub struct Locations {
     spans: BTreeMap<String, Range<usize>>,
+    /// Each table's path with the span of its `[header]`, `[[header]]` or `{ inline }` text.
+    tables: Vec<(String, Range<usize>)>,
+    /// Whether toml had to recover from more than one error (its recovered tables may then
+    /// have lost a header).
+    errors: usize,
     line_starts: Vec<usize>,
     text: String,
 }
@@ -21,14 +26,25 @@ impl Locations {
     pub fn new(text: &str) -> Locations {
         let mut loc = Locations {
             spans: BTreeMap::new(),
+            tables: Vec::new(),
+            errors: 0,
             line_starts: std::iter::once(0)
                 .chain(text.match_indices('\n').map(|(i, _)| i + 1))
                 .collect(),
             text: text.to_string(),
         };
-        let (doc, _) = DeTable::parse_recoverable(text);
+        let (doc, errors) = DeTable::parse_recoverable(text);
+        loc.errors = errors.len();
         loc.walk_table(String::new(), doc.get_ref());
         loc
+    }
+
+    /// Notes where a table's own text is, for [`Locations::duplicate`]: a header, an inline
+    /// table, or (for a table made by a dotted key) nothing of its own.
+    fn note_table(&mut self, path: &str, span: Range<usize>) {
+        if matches!(self.text.as_bytes().get(span.start), Some(b'[' | b'{')) {
+            self.tables.push((path.to_string(), span));
+        }
     }
 
     fn walk_table(&mut self, prefix: String, table: &DeTable<'_>) {
@@ -48,7 +64,10 @@ impl Locations {
 
     fn walk_value(&mut self, path: String, value: &Spanned<DeValue<'_>>) {
         match value.get_ref() {
-            DeValue::Table(t) => self.walk_table(path, t),
+            DeValue::Table(t) => {
+                self.note_table(&path, value.span());
+                self.walk_table(path, t)
+            }
             DeValue::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let p = format!("{path}[{i}]");
@@ -112,6 +131,53 @@ impl Locations {
             .min_by_key(|(_, s)| s.end - s.start)
             .map(|(p, _)| p.as_str())
     }
+
+    /// For toml's "duplicate key" error, whose span is the repeated key's last part: the
+    /// field it sets again and the line where that field was set first. The key's dotted
+    /// prefix on its line is read back from the text; the table it is in is the inline table
+    /// around it or else the last header before it. `None` when that field was not set
+    /// before (a repeated `[header]` is a field of its own, found by [`Locations::path_at`]),
+    /// or when toml recovered from other errors too and its tables may have lost a header.
+    pub fn duplicate(&self, key: Range<usize>) -> Option<(&str, usize)> {
+        if self.errors > 1 {
+            return None;
+        }
+        let before = self.text.get(..key.start)?;
+        let start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "_-.'\" \t".contains(c)))
+            .map_or(0, |i| i + 1);
+        let dotted = self.text.get(start..key.end)?;
+        let dotted: Vec<&str> = dotted
+            .split('.')
+            .map(|part| part.trim().trim_matches(['"', '\'']))
+            .collect();
+        if dotted.iter().any(|part| part.is_empty()) {
+            return None;
+        }
+        let opened_by = before[..start].trim_end().chars().next_back();
+        let table = if opened_by == Some('[') {
+            None
+        } else {
+            let inline = self
+                .tables
+                .iter()
+                .filter(|(_, s)| self.text[s.clone()].starts_with('{') && s.contains(&key.start))
+                .min_by_key(|(_, s)| s.end - s.start);
+            let header = || {
+                self.tables
+                    .iter()
+                    .filter(|(_, s)| self.text[s.clone()].starts_with('[') && s.end <= start)
+                    .max_by_key(|(_, s)| s.start)
+            };
+            inline.or_else(header).map(|(p, _)| p.as_str())
+        };
+        let path = match table {
+            Some(t) => format!("{t}.{}", dotted.join(".")),
+            None => dotted.join("."),
+        };
+        let (path, first) = self.spans.get_key_value(&path)?;
+        (first.start < key.start).then(|| (path.as_str(), self.line_col(first.start).0))
+    }
 }
 
 #[cfg(test)]
@@ -158,5 +224,35 @@ mod tests {
         assert_eq!(l.path_at(at("\"a\"")), Some("strategies[0].name"));
         // Past every field: nothing.
         assert_eq!(l.path_at(DOC.len()), None);
+    }
+
+    /// A repeated key is named by the field it sets again, in whatever kind of table it is,
+    /// with the line of the first; what cannot be named surely is not named.
+    #[test]
+    fn a_duplicate_key_is_the_field_set_before() {
+        let dup = |text: &str, key_at: &str| {
+            let l = Locations::new(text);
+            let start = text.rfind(key_at).expect("in text");
+            let key = text[start..].split([' ', '=']).next().unwrap().len();
+            l.duplicate(start..start + key)
+                .map(|(p, line)| (p.to_string(), line))
+        };
+        let named = |p: &str, line| Some((p.to_string(), line));
+        assert_eq!(dup("[t]\nx = 1\ny = 2\nx = 3\n", "x"), named("t.x", 2));
+        assert_eq!(dup("a = 1\na = 2\n", "a"), named("a", 1));
+        // A dotted table between them is not the key's table.
+        assert_eq!(dup("x = 1\nb.x = 2\nx = 3\n", "x"), named("x", 1));
+        assert_eq!(dup("a.x = 1\na . \"x\" = 2\n", "\"x\""), named("a.x", 1));
+        assert_eq!(dup("a = { b = 1, b = 2 }", "b"), named("a.b", 1));
+        assert_eq!(dup("a = { b.c = 1, b.c = 2 }", "c"), named("a.b.c", 1));
+        let doc = "[[s]]\nx = 1\n[[s]]\nx = 2\n'x' = 3\n";
+        assert_eq!(dup(doc, "'x'"), named("s[1].x", 4));
+        assert_eq!(dup("[t.u]\n[t]\nv = 1\nv = 2\n", "v"), named("t.v", 3));
+        // A repeated header is the field its span is in (`path_at`), not a key set twice.
+        assert_eq!(dup("[t]\nx = 1\n[t]\n", "t"), None);
+        // Not set before: nothing to name.
+        assert_eq!(dup("a = 1\n", "a"), None);
+        // Other errors besides: toml's recovered tables may have lost a header.
+        assert_eq!(dup("x = 0\n[t]\nx = 1\nx = 2\n[u]\n[t]\n", "x = 2"), None);
     }
 }

@@ -364,15 +364,26 @@ fn merge(base: &mut toml::Table, child: toml::Table) {
     }
 }
 
-/// Parses one file's text into a table; syntax errors carry their own position.
+/// Parses one file's text into a table; syntax errors carry their own position. A key set
+/// twice is named, with the line it was set on first.
 fn text_table(source: &Source) -> Result<toml::Table, ScenarioError> {
     source.text.parse::<toml::Table>().map_err(|e| {
-        let offset = e.span().map(|s| s.start);
+        let span = e.span();
+        let (path, message) = match span.clone() {
+            Some(key) if e.message() == "duplicate key" => match source.locations.duplicate(key) {
+                Some((path, first)) => (
+                    path.to_string(),
+                    format!("duplicate key: first set on line {first}"),
+                ),
+                None => (String::new(), e.message().to_string()),
+            },
+            _ => (String::new(), e.message().to_string()),
+        };
         locate_error(
             std::slice::from_ref(source),
-            String::new(),
-            offset,
-            e.message().to_string(),
+            path,
+            span.map(|s| s.start),
+            message,
         )
     })
 }
@@ -431,8 +442,9 @@ fn full_path(outer: String, message: &str) -> (String, String) {
     (path, message)
 }
 
-/// Builds the error for `path` (or byte `offset` of the first file), in the file of the chain
-/// that defines the path (the scenario first, then what it extends).
+/// Builds the error for `path` in the file of the chain that defines the path (the scenario
+/// first, then what it extends), or at byte `offset` of the first file where the error has a
+/// position of its own (a syntax error; `path`, if given, is then the field it belongs to).
 fn locate_error(
     chain: &[Source],
     path: String,
@@ -451,8 +463,9 @@ fn locate_error(
     } else {
         source.locations.find(&path)
     };
-    let (line, column) = found
-        .or_else(|| offset.map(|o| source.locations.line_col(o)))
+    let (line, column) = offset
+        .map(|o| source.locations.line_col(o))
+        .or(found)
         .unwrap_or((0, 0));
     let path = if path.is_empty() {
         offset
