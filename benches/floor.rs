@@ -3,61 +3,20 @@
 //! aggregation and no economics. The engine's time per trajectory, divided by this one's, is what
 //! the pathway logic, the queue and the accounts cost on top of the draws themselves.
 //!
-//! The mix per trajectory, measured on the engine with
-//! `cargo run --release --features draw-stats --example draw_mix` (10^5 patients x 4 strategies):
-//!
-//! | kind | per trajectory |
-//! |---|---|
-//! | uniform draws | 23.633 |
-//! | streams seeded from their key | 5.230 |
-//! | streams restarted from a saved state | 10.387 |
-//! | exponential inversions (`ln`) | 1.254 |
-//! | Weibull inversions (`ln`, `powf`) | 1.025 |
-//! | log-normal inversions (inverse normal CDF, `exp`) | 1.316 |
-//! | hazard ratios (`powf`) | 0.345 |
-//! | Gompertz background deaths (`exp`, 2 `ln`; once per patient) | 0.250 |
-//! | truncated-normal ages (inverse normal CDF) | 0.250 |
-//!
-//! The stream counts are the streams a trajectory uses (`draw_mix`'s `SeedUsed` and
-//! `RestartUsed`: the distinct streams drawn from per patient, divided by its trajectories, and
-//! per trajectory). The engine seeds and restarts the streams of every process its model may
-//! draw from eagerly (see `allseq::rng::Streams`), which `draw_mix` reports as 7.000 seeded and
-//! 35.000 restarted; the floor keeps the counts of streams used, so that what eagerness costs
-//! counts against the engine, not the floor.
+//! The mix per trajectory is `benches/common/mix.rs`, measured on the engine; a test checks it
+//! against the engine whenever CI runs (`tests/floor.rs`).
 //!
 //! `cargo bench --bench floor` reports trajectories per second; `cargo bench --bench throughput`
-//! the engine's. A test-free check that the mix is current: re-run `draw_mix` after changing the
-//! pathway and update the table and the constants below.
+//! the engine's.
 
 use allseq::dist::{Gompertz, TimeDist, std_normal_quantile};
 use allseq::rng::{ProcessKey, RunKey, Stream, stream, uniform};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
-/// Draws per 1000 trajectories, from the table above.
-const PER_1000: Mix = Mix {
-    uniforms: 23_633,
-    seeds: 5_230,
-    restarts: 10_387,
-    exponential: 1_254,
-    weibull: 1_025,
-    lognormal: 1_316,
-    hazard_ratio: 345,
-    background: 250,
-    normal_age: 250,
-};
-
-struct Mix {
-    uniforms: u32,
-    seeds: u32,
-    restarts: u32,
-    exponential: u32,
-    weibull: u32,
-    lognormal: u32,
-    hazard_ratio: u32,
-    background: u32,
-    normal_age: u32,
-}
+#[path = "common/mix.rs"]
+mod mix;
+use mix::PER_1000;
 
 /// 1000 trajectories' worth of draws, straight line; returns a checksum.
 fn thousand_trajectories(run: RunKey, first_patient: u64) -> f64 {

@@ -6,6 +6,7 @@
 //!   every draw of the shipped scenarios from a stream their model declares.
 //! - `distributions`: the samplers against exact distributions (KS, chi-square, pinned draws).
 //! - `engine`: whole-engine results against closed forms.
+//! - `floor` (with `--features draw-stats`): the speed floor's draw mix against the engine's.
 //! - `econ`: costs, QALYs and discounting against closed forms; the incremental analysis.
 //! - `psa`: PSA sharding, merge, resume, CEAC/EVPI, DSA, the SLURM script and `[uncertainty]` errors.
 //! - `rules`: the clinical pathway's rules on every event of thousands of trajectories.
@@ -19,6 +20,8 @@ mod determinism;
 mod distributions;
 mod econ;
 mod engine;
+#[cfg(feature = "draw-stats")]
+mod floor;
 mod psa;
 mod rules;
 mod validate;
