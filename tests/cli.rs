@@ -292,6 +292,13 @@ fn invalid_toml_shows_line_and_column() {
         "therapies.cd19_car_t.manufacturing",
         "expected `,`",
     );
+    // Text run on after a value: the field it follows on its line.
+    bad_value(
+        "name = \"blinatumomab_first\"",
+        "name = \"blinatumomab_first\" x",
+        "strategies[0].name",
+        "expected newline",
+    );
 }
 
 /// A key set twice is named by its field, whether in a `[table]`, an inline table or a

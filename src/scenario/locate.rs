@@ -123,13 +123,25 @@ impl Locations {
     }
 
     /// The path of the innermost field or array element whose text (key and value) contains
-    /// byte `offset`.
+    /// byte `offset`, or else of the field that ends just before it on its line (text run on
+    /// after a value: `supportive = "bsc"8`).
     pub fn path_at(&self, offset: usize) -> Option<&str> {
-        self.spans
+        let within = self
+            .spans
             .iter()
             .filter(|(_, s)| s.start <= offset && offset < s.end.max(s.start + 1))
-            .min_by_key(|(_, s)| s.end - s.start)
-            .map(|(p, _)| p.as_str())
+            .min_by_key(|(_, s)| s.end - s.start);
+        let before = || {
+            self.spans
+                .iter()
+                .filter(|(_, s)| {
+                    self.text
+                        .get(s.end..offset)
+                        .is_some_and(|gap| gap.chars().all(|c| c == ' ' || c == '\t'))
+                })
+                .max_by_key(|(_, s)| (s.end, std::cmp::Reverse(s.end - s.start)))
+        };
+        within.or_else(before).map(|(p, _)| p.as_str())
     }
 
     /// For toml's "duplicate key" error, whose span is the repeated key's last part: the
@@ -222,8 +234,15 @@ mod tests {
             Some("strategies[0].lines[0].therapies[1]")
         );
         assert_eq!(l.path_at(at("\"a\"")), Some("strategies[0].name"));
-        // Past every field: nothing.
+        // Text run on after a value, on its line: the field before it.
+        let ran_on = "seed = 1 x\n[t]\nv = { a = 1 } y\nw = [1, 2]\n  z\n";
+        let r = Locations::new(ran_on);
+        assert_eq!(r.path_at(ran_on.find('x').unwrap()), Some("seed"));
+        assert_eq!(r.path_at(ran_on.find('y').unwrap()), Some("t.v"));
+        // Past every field, or on a line of its own: nothing.
         assert_eq!(l.path_at(DOC.len()), None);
+        assert_eq!(r.path_at(ran_on.find("[t]").unwrap()), None);
+        assert_eq!(r.path_at(ran_on.find('z').unwrap()), None);
     }
 
     /// A repeated key is named by the field it sets again, in whatever kind of table it is,
