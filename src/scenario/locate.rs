@@ -139,7 +139,8 @@ impl Locations {
                         .get(s.end..offset)
                         .is_some_and(|gap| gap.chars().all(|c| c == ' ' || c == '\t'))
                 })
-                .max_by_key(|(_, s)| (s.end, std::cmp::Reverse(s.end - s.start)))
+                // An `[[array]]` header ends both the array's field and its entry: the entry.
+                .max_by_key(|(_, s)| (s.end, s.end - s.start))
         };
         within.or_else(before).map(|(p, _)| p.as_str())
     }
@@ -239,6 +240,10 @@ mod tests {
         let r = Locations::new(ran_on);
         assert_eq!(r.path_at(ran_on.find('x').unwrap()), Some("seed"));
         assert_eq!(r.path_at(ran_on.find('y').unwrap()), Some("t.v"));
+        let headers = "[[s]] x\n[[s]] y\n";
+        let h = Locations::new(headers);
+        assert_eq!(h.path_at(headers.find('x').unwrap()), Some("s[0]"));
+        assert_eq!(h.path_at(headers.find('y').unwrap()), Some("s[1]"));
         // Past every field, or on a line of its own: nothing.
         assert_eq!(l.path_at(DOC.len()), None);
         assert_eq!(r.path_at(ran_on.find("[t]").unwrap()), None);
@@ -264,6 +269,9 @@ mod tests {
         assert_eq!(dup("a.x = 1\na . \"x\" = 2\n", "\"x\""), named("a.x", 1));
         assert_eq!(dup("a = { b = 1, b = 2 }", "b"), named("a.b", 1));
         assert_eq!(dup("a = { b.c = 1, b.c = 2 }", "c"), named("a.b.c", 1));
+        // In the innermost inline table around it.
+        let nested = "a = { b = { c = 1, c = 2 } }";
+        assert_eq!(dup(nested, "c = 2"), named("a.b.c", 1));
         let doc = "[[s]]\nx = 1\n[[s]]\nx = 2\n'x' = 3\n";
         assert_eq!(dup(doc, "'x'"), named("s[1].x", 4));
         assert_eq!(dup("[t.u]\n[t]\nv = 1\nv = 2\n", "v"), named("t.v", 3));
