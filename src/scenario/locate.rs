@@ -13,8 +13,8 @@ pub struct Locations {
     spans: BTreeMap<String, Range<usize>>,
     /// Each table's path with the span of its `[header]`, `[[header]]` or `{ inline }` text.
     tables: Vec<(String, Range<usize>)>,
-    /// Whether toml had to recover from more than one error (its recovered tables may then
-    /// have lost a header).
+    /// How many errors toml recovered from (past one, its recovered tables may have lost a
+    /// header).
     errors: usize,
     line_starts: Vec<usize>,
     text: String,
@@ -277,6 +277,8 @@ mod tests {
         assert_eq!(dup("[t.u]\n[t]\nv = 1\nv = 2\n", "v"), named("t.v", 3));
         // A repeated header is the field its span is in (`path_at`), not a key set twice.
         assert_eq!(dup("[t]\nx = 1\n[t]\n", "t"), None);
+        // A quoted key is toml's whole span, whatever its characters.
+        assert_eq!(dup("\"é\" = 1\n\"é\" = 2\n", "\"é\""), named("é", 1));
         // Not set before: nothing to name.
         assert_eq!(dup("a = 1\n", "a"), None);
         // Other errors besides: toml's recovered tables may have lost a header.
