@@ -1038,3 +1038,46 @@ fn no_number_in_the_scenario_makes_the_engine_panic() {
     );
     println!("{simulated} simulated, {refused} refused, {out_of_range} out of range");
 }
+
+/// On a terminal, `run` and `psa` draw a progress bar on stderr, and `--quiet` turns it off;
+/// on a pipe (as in every other test) there is none. The terminal is a pseudo-terminal from
+/// util-linux's `script` (Debian's essential `bsdutils`), hence Linux only.
+#[cfg(target_os = "linux")]
+#[test]
+fn progress_bars_only_on_a_terminal_and_not_when_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let on_terminal = |args: &str| {
+        let command = format!(
+            "'{}' {args} --threads 1 --out '{}'",
+            env!("CARGO_BIN_EXE_allseq"),
+            dir.path().join("out").display()
+        );
+        let o = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .output()
+            .expect("util-linux `script` runs (it gives the test its terminal)");
+        assert!(o.status.success(), "{command}: {o:?}");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let adult = adult();
+    let run = format!("run '{}' --patients 20000", adult.display());
+    let psa = format!("psa '{}' --draws 3 --patients 500", adult.display());
+    assert!(
+        on_terminal(&run).contains(" patients ("),
+        "a bar of patients"
+    );
+    assert!(on_terminal(&psa).contains(" draws ("), "a bar of draws");
+    assert!(!on_terminal(&format!("{run} --quiet")).contains(" patients ("));
+    assert!(!on_terminal(&format!("{psa} --quiet")).contains(" draws ("));
+    let out = dir.path().join("piped");
+    let piped = allseq(&[
+        "run",
+        adult.to_str().unwrap(),
+        "--patients",
+        "20000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(piped.status.success());
+    assert!(!stderr(&piped).contains(" patients ("), "no bar on a pipe");
+}
