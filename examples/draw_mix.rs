@@ -3,9 +3,7 @@
 //!
 //! `cargo run --release --features draw-stats --example draw_mix [scenario] [patients]`
 
-use allseq::engine::{Workspace, simulate};
-use allseq::rng::RunKey;
-use allseq::stats::{KINDS, Kind, take};
+use allseq::stats::{KINDS, Kind, per_patient};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -22,16 +20,12 @@ fn main() {
         eprintln!("build with --features draw-stats");
         std::process::exit(2);
     }
-    let run = RunKey::new(model.seed);
-    let mut ws = Workspace::new(&model);
-    take();
-    for p in 0..patients {
-        let attrs = ws.attributes(&model, run, p);
-        for s in 0..model.strategies.len() {
-            simulate(&model, s, run, p, &attrs, &mut ws, &mut ());
+    let mut counts = [0; KINDS];
+    per_patient(&model, patients, |c| {
+        for (total, n) in counts.iter_mut().zip(c) {
+            *total += n;
         }
-    }
-    let counts = take();
+    });
     let n = (patients * model.strategies.len() as u64) as f64;
     let names = [
         Kind::Uniform,

@@ -73,3 +73,21 @@ pub fn take() -> [u64; KINDS] {
     #[cfg(not(feature = "draw-stats"))]
     [0; KINDS]
 }
+
+/// Simulates patients `0..patients` of `model` (its seed) under every strategy, as a run does,
+/// and calls `each` with each patient's draw counts: its attributes and all its trajectories.
+/// The mix the speed floor reproduces is measured this way (`examples/draw_mix.rs`, and the
+/// test of the floor against the engine). All zero without the `draw-stats` feature.
+pub fn per_patient(model: &crate::model::Model, patients: u64, mut each: impl FnMut([u64; KINDS])) {
+    use crate::engine::{Workspace, simulate};
+    let run = crate::rng::RunKey::new(model.seed);
+    let mut ws = Workspace::new(model);
+    take();
+    for p in 0..patients {
+        let attrs = ws.attributes(model, run, p);
+        for s in 0..model.strategies.len() {
+            simulate(model, s, run, p, &attrs, &mut ws, &mut ());
+        }
+        each(take());
+    }
+}

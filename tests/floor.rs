@@ -12,31 +12,22 @@
 mod mix;
 
 use crate::common::adult;
-use allseq::engine::{Workspace, simulate};
-use allseq::rng::RunKey;
-use allseq::stats::{KINDS, Kind, take};
+use allseq::stats::{KINDS, Kind, per_patient};
 
 const PATIENTS: u64 = 100_000;
 
 #[test]
 fn the_speed_floor_makes_the_draws_of_the_engine() {
     let model = allseq::scenario::load(&adult()).unwrap().model;
-    let strategies = model.strategies.len();
-    let run = RunKey::new(model.seed);
-    let mut ws = Workspace::new(&model);
+    let strategies = model.strategies.len() as f64;
     let (mut sum, mut sum_sq) = ([0.0; KINDS], [0.0; KINDS]);
-    take();
-    for p in 0..PATIENTS {
-        let attrs = ws.attributes(&model, run, p);
-        for s in 0..strategies {
-            simulate(&model, s, run, p, &attrs, &mut ws, &mut ());
-        }
-        for (k, &n) in take().iter().enumerate() {
-            let x = n as f64 / strategies as f64;
+    per_patient(&model, PATIENTS, |counts| {
+        for (k, &n) in counts.iter().enumerate() {
+            let x = n as f64 / strategies;
             sum[k] += x;
             sum_sq[k] += x * x;
         }
-    }
+    });
     let n = PATIENTS as f64;
     let floor = &mix::PER_1000;
     let per_trajectory = |draws: u32| f64::from(draws) / 1000.0;
