@@ -369,15 +369,16 @@ fn merge(base: &mut toml::Table, child: toml::Table) {
 fn text_table(source: &Source) -> Result<toml::Table, ScenarioError> {
     source.text.parse::<toml::Table>().map_err(|e| {
         let span = e.span();
-        let (path, message) = match span.clone() {
-            Some(key) if e.message() == "duplicate key" => match source.locations.duplicate(key) {
-                Some((path, first)) => (
-                    path.to_string(),
-                    format!("duplicate key: first set on line {first}"),
-                ),
-                None => (String::new(), e.message().to_string()),
-            },
-            _ => (String::new(), e.message().to_string()),
+        let duplicate = span
+            .clone()
+            .filter(|_| e.message() == "duplicate key")
+            .and_then(|key| source.locations.duplicate(key));
+        let (path, message) = match duplicate {
+            Some((path, first)) => (
+                path.to_string(),
+                format!("duplicate key: first set on line {first}"),
+            ),
+            None => (String::new(), e.message().to_string()),
         };
         locate_error(
             std::slice::from_ref(source),
