@@ -205,22 +205,72 @@ fn prefetch<T>(x: &T) {
 /// events at exactly 0 (EFS treatment failures).
 ///
 /// The day bins are the largest thing a worker thread holds (some 25,000 per curve for a
-/// lifetime horizon, two curves per strategy), so each keeps its count modulo 2¹⁶ in two
-/// bytes, and the multiples of 2¹⁶ carried out of it in a map that only bins with 65,536
-/// events or more ever enter. Counts stay exact; a thread's histograms take a quarter of the
-/// memory of `u64` bins.
+/// lifetime horizon, two curves per strategy), so they count in two bytes ([`Bins`]): a
+/// thread's histograms take a quarter of the memory of `u64` bins, and fit in its L2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SurvivalHist {
     n: u64,
     /// Follow-up covered \[days\], as the bits of the `f64` (an integer keeps `Eq`; whole days
     /// would drop the quarter day of a horizon in years, and with it the last landmark).
     max_days_bits: u64,
-    /// Events by day bin, modulo 2¹⁶.
-    by_day: Vec<u16>,
-    /// Carries out of `by_day`: bin → events / 2¹⁶, for the bins where that is not zero (so
-    /// that equal counts compare equal).
-    day_carries: BTreeMap<usize, u64>,
-    by_month: Vec<u64>,
+    by_day: Bins,
+    by_month: Bins,
+}
+
+/// Exact event counts by bin in two bytes a bin: each bin keeps its count modulo 2¹⁶, and the
+/// multiples of 2¹⁶ carried out of it go to a map that only bins with 65,536 events or more
+/// ever enter (once every 65,536 events).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Bins {
+    /// Counts modulo 2¹⁶.
+    low: Vec<u16>,
+    /// Bin → count / 2¹⁶, for the bins where that is not zero (so that equal counts compare
+    /// equal).
+    carries: BTreeMap<usize, u64>,
+}
+
+impl Bins {
+    fn new(len: usize) -> Bins {
+        Bins {
+            low: vec![0; len],
+            carries: BTreeMap::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.low.len()
+    }
+
+    /// Counts one event in bin `i`.
+    #[inline]
+    fn add(&mut self, i: usize) {
+        let c = &mut self.low[i];
+        *c = c.wrapping_add(1);
+        if *c == 0 {
+            *self.carries.entry(i).or_default() += 1;
+        }
+    }
+
+    /// Events in bin `i`; none beyond the last.
+    fn get(&self, i: usize) -> u64 {
+        self.low.get(i).map_or(0, |&c| {
+            u64::from(c) + (self.carries.get(&i).copied().unwrap_or(0) << 16)
+        })
+    }
+
+    /// Adds the counts of `o`, of the same length.
+    fn merge(&mut self, o: &Bins) {
+        for (i, (a, &b)) in self.low.iter_mut().zip(&o.low).enumerate() {
+            let (sum, carry) = a.overflowing_add(b);
+            *a = sum;
+            if carry {
+                *self.carries.entry(i).or_default() += 1;
+            }
+        }
+        for (&i, &c) in &o.carries {
+            *self.carries.entry(i).or_default() += c;
+        }
+    }
 }
 
 fn bin(t: f64, width: f64, len: usize) -> usize {
@@ -239,9 +289,8 @@ impl SurvivalHist {
         SurvivalHist {
             n: 0,
             max_days_bits: max_days.to_bits(),
-            by_day: vec![0; max_days.ceil() as usize + 2],
-            day_carries: BTreeMap::new(),
-            by_month: vec![0; (max_days / DAYS_PER_MONTH).ceil() as usize + 2],
+            by_day: Bins::new(max_days.ceil() as usize + 2),
+            by_month: Bins::new((max_days / DAYS_PER_MONTH).ceil() as usize + 2),
         }
     }
 
@@ -250,20 +299,10 @@ impl SurvivalHist {
     pub fn add(&mut self, t: Days, event: bool) {
         self.n += 1;
         if event {
-            let i = self.day_bin(t);
-            let c = &mut self.by_day[i];
-            *c = c.wrapping_add(1);
-            if *c == 0 {
-                *self.day_carries.entry(i).or_default() += 1;
-            }
-            let m = self.by_month.len();
-            self.by_month[bin(t.get(), DAYS_PER_MONTH, m)] += 1;
+            self.by_day.add(self.day_bin(t));
+            self.by_month
+                .add(bin(t.get(), DAYS_PER_MONTH, self.by_month.len()));
         }
-    }
-
-    /// Events in day bin `k`.
-    fn day_events(&self, k: usize) -> u64 {
-        u64::from(self.by_day[k]) + (self.day_carries.get(&k).copied().unwrap_or(0) << 16)
     }
 
     /// The `by_day` bin of an event at `t`.
@@ -281,27 +320,15 @@ impl SurvivalHist {
     #[inline]
     pub fn prefetch(&self, t: Days, event: bool) {
         if event {
-            prefetch(&self.by_day[self.day_bin(t)]);
+            prefetch(&self.by_day.low[self.day_bin(t)]);
         }
     }
 
     /// Adds another histogram of the same shape.
     pub fn merge(&mut self, o: &SurvivalHist) {
         self.n += o.n;
-        for (i, (a, &b)) in self.by_day.iter_mut().zip(&o.by_day).enumerate() {
-            let (sum, carry) = a.overflowing_add(b);
-            *a = sum;
-            if carry {
-                *self.day_carries.entry(i).or_default() += 1;
-            }
-        }
-        for (&i, &c) in &o.day_carries {
-            *self.day_carries.entry(i).or_default() += c;
-        }
-        self.by_month
-            .iter_mut()
-            .zip(&o.by_month)
-            .for_each(|(a, b)| *a += b);
+        self.by_day.merge(&o.by_day);
+        self.by_month.merge(&o.by_month);
     }
 
     /// S(m months) for m = 0, 1, ..., up to `max_months` (inclusive).
@@ -309,7 +336,7 @@ impl SurvivalHist {
         let mut events = 0u64;
         (0..=max_months)
             .map(|m| {
-                events += self.by_month.get(m).copied().unwrap_or(0);
+                events += self.by_month.get(m);
                 1.0 - events as f64 / self.n.max(1) as f64
             })
             .collect()
@@ -332,7 +359,7 @@ impl SurvivalHist {
         let n = self.n.max(1) as f64;
         let last = self.by_day.len() - 2;
         let k = (day.max(0.0).floor() as usize).min(last);
-        let events_to = |k: usize| (0..=k).map(|i| self.day_events(i)).sum::<u64>() as f64;
+        let events_to = |k: usize| (0..=k).map(|i| self.by_day.get(i)).sum::<u64>() as f64;
         let s_k = 1.0 - events_to(k) / n;
         if k == last {
             return s_k;
@@ -348,7 +375,7 @@ impl SurvivalHist {
         let mut events = 0u64;
         let mut prev = 1.0;
         for k in 0..self.by_day.len() - 1 {
-            events += self.day_events(k);
+            events += self.by_day.get(k);
             let s = 1.0 - events as f64 / n;
             if s <= 0.5 {
                 if k == 0 {
@@ -925,7 +952,7 @@ mod tests {
     }
 
     #[test]
-    fn day_bins_count_past_two_bytes_exactly() {
+    fn survival_bins_count_past_two_bytes_exactly() {
         // 70,000 events on day 0 wrap its two-byte bin once; 40,000 on day 3 in each of two
         // histograms wrap it only when they are merged. The curve must see every event, and a
         // histogram built by adding must equal one built by merging (the carries are kept in
@@ -948,14 +975,19 @@ mod tests {
             whole.add(d(400.0), false);
             b.add(d(400.0), false);
         }
-        assert_eq!(whole.by_day[0], (70_000 - 65_536) as u16);
-        assert_eq!(whole.day_carries.get(&0), Some(&1));
-        assert_eq!(a.day_carries.get(&3), None, "40,000 fit in two bytes");
+        assert_eq!(whole.by_day.low[0], (70_000 - 65_536) as u16);
+        assert_eq!(whole.by_day.carries.get(&0), Some(&1));
+        assert_eq!(a.by_day.carries.get(&3), None, "40,000 fit in two bytes");
+        assert_eq!(a.by_month.carries.get(&1), None, "40,000 fit in two bytes");
         a.merge(&b);
         assert_eq!(a, whole, "merged and added histograms differ");
+        let mut copy = SurvivalHist::new(400.0);
+        copy.merge(&whole);
+        assert_eq!(copy, whole, "the carries of the merged histogram were lost");
         assert_eq!(whole.patients(), n);
-        assert_eq!(whole.day_events(0), 70_000);
-        assert_eq!(whole.day_events(3), 80_000);
+        assert_eq!(whole.by_day.get(0), 70_000);
+        assert_eq!(whole.by_day.get(3), 80_000);
+        assert_eq!(whole.by_month.get(1), 80_000, "month bins carry too");
         let s0 = 1.0 - 70_000.0 / n as f64;
         assert_eq!(whole.survival_at_day(0.0), s0);
         assert_eq!(whole.survival_at_day(3.0), 1.0 - 150_000.0 / n as f64);

@@ -89,7 +89,7 @@ fn peak_memory_does_not_grow_with_patients() {
                 "peak memory {a} KiB at 1e5 vs {b} KiB at 1e6"
             );
             assert!(b < 50 * 1024, "peak memory {b} KiB at 1e6 on 16 threads");
-            // And little per thread: 16.6 MiB here, where day bins of eight bytes (1.9 MiB of
+            // And little per thread: 15.6 MiB here, where bins of eight bytes (1.9 MiB of
             // survival histograms per thread, not two bytes) took 38-40 MiB.
             assert!(
                 b < 25 * 1024,
