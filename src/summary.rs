@@ -205,7 +205,7 @@ fn prefetch<T>(x: &T) {
 /// events at exactly 0 (EFS treatment failures).
 ///
 /// The day bins are the largest thing a worker thread holds (some 25,000 per curve for a
-/// lifetime horizon, two curves per strategy), so they count in two bytes ([`Bins`]): a
+/// lifetime horizon, two curves per strategy), so they count in two bytes (`Bins`): a
 /// thread's histograms take a quarter of the memory of `u64` bins, and fit in its L2.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SurvivalHist {
