@@ -791,7 +791,9 @@ fn run(args: RunArgs, stdout: &mut dyn Write) -> Result<()> {
         chunk_size: args.chunk_size,
         progress: progress.clone(),
     };
+    let clock = std::time::Instant::now();
     let agg = runner::run(model, &opts)?;
+    let simulation_seconds = clock.elapsed().as_secs_f64();
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
@@ -818,6 +820,10 @@ fn run(args: RunArgs, stdout: &mut dyn Write) -> Result<()> {
         started,
         finished: now_rfc3339(),
         peak_memory_kib: peak_memory_kib(),
+        simulation_seconds,
+        trajectories_per_second: (simulation_seconds > 0.0).then(|| {
+            ((patients * model.strategies.len() as u64) as f64 / simulation_seconds).round()
+        }),
         economics: model.economics.as_ref().map(|e| ManifestEconomics {
             currency: e.currency.clone(),
             price_year: e.price_year,

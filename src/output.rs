@@ -161,6 +161,12 @@ pub struct Manifest {
     pub finished: String,
     /// Peak resident memory of the process \[KiB\] (Linux `VmHWM`; absent elsewhere).
     pub peak_memory_kib: Option<u64>,
+    /// Wall-clock time of the simulation \[s\]: the cohort under every strategy with its
+    /// aggregation, not loading the scenario or writing the files.
+    pub simulation_seconds: f64,
+    /// Trajectories (patients × strategies) per second of `simulation_seconds`, on all
+    /// `threads` together, rounded to a whole number; absent if the clock measured no time.
+    pub trajectories_per_second: Option<f64>,
     /// Currency, price year and discounting of the costs and QALYs; absent without economics.
     pub economics: Option<ManifestEconomics>,
 }

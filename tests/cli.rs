@@ -198,6 +198,16 @@ fn default_scenario_runs_and_writes_three_files() {
     }
     assert_eq!(manifest["patients"], 2000);
     assert_eq!(manifest["scenario_sha256"].as_str().unwrap().len(), 64);
+    // The simulation's own time and throughput: 2,000 patients under every strategy in that
+    // time (to the rounding of the rate).
+    let seconds = manifest["simulation_seconds"].as_f64().unwrap();
+    let rate = manifest["trajectories_per_second"].as_f64().unwrap();
+    assert!(seconds > 0.0 && seconds < 60.0, "{manifest}");
+    let trajectories = (2000 * adult_strategies()) as f64;
+    assert!(
+        (rate * seconds - trajectories).abs() <= seconds,
+        "{rate} trajectories/s for {seconds} s is not {trajectories} trajectories"
+    );
     // No temporary files left next to the results.
     assert!(
         std::fs::read_dir(&out).unwrap().all(|e| !e
