@@ -822,7 +822,7 @@ fn run(args: RunArgs, stdout: &mut dyn Write) -> Result<()> {
         peak_memory_kib: peak_memory_kib(),
         simulation_seconds,
         trajectories_per_second: (simulation_seconds > 0.0).then(|| {
-            ((patients * model.strategies.len() as u64) as f64 / simulation_seconds).round()
+            (patients as f64 * model.strategies.len() as f64 / simulation_seconds).round()
         }),
         economics: model.economics.as_ref().map(|e| ManifestEconomics {
             currency: e.currency.clone(),
