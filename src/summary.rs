@@ -360,12 +360,12 @@ impl SurvivalHist {
         let n = self.n.max(1) as f64;
         let last = self.by_day.len() - 2;
         let k = (day.max(0.0).floor() as usize).min(last);
-        let events_to = |k: usize| (0..=k).map(|i| self.by_day.get(i)).sum::<u64>() as f64;
-        let s_k = 1.0 - events_to(k) / n;
+        let events = (0..=k).map(|i| self.by_day.get(i)).sum::<u64>();
+        let s_k = 1.0 - events as f64 / n;
         if k == last {
             return s_k;
         }
-        let s_next = 1.0 - events_to(k + 1) / n;
+        let s_next = 1.0 - (events + self.by_day.get(k + 1)) as f64 / n;
         s_k + (day - k as f64).clamp(0.0, 1.0) * (s_next - s_k)
     }
 
