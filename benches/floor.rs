@@ -6,13 +6,18 @@
 //! The mix per trajectory is `benches/common/mix.rs`, measured on the engine; a test checks it
 //! against the engine whenever CI runs (`tests/floor.rs`).
 //!
-//! `cargo bench --bench floor` reports trajectories per second; `cargo bench --bench throughput`
-//! the engine's.
+//! `cargo bench --bench floor` reports the floor's trajectories per second, then the engine's
+//! time per trajectory as a ratio to the floor's, the two timed in alternation
+//! (`engine_vs_floor`, below). `cargo bench --bench throughput` has the engine's own benchmarks.
 
 use allseq::dist::{Gompertz, TimeDist, std_normal_quantile};
+use allseq::engine::Workspace;
 use allseq::rng::{ProcessKey, RunKey, Stream, stream, uniform};
+use allseq::runner::simulate_range;
+use allseq::summary::RunAgg;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 #[path = "common/mix.rs"]
 mod mix;
@@ -80,5 +85,94 @@ fn floor(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, floor);
+/// Patients in one block of the engine's side of `engine_vs_floor`: 8,000 trajectories of the
+/// default scenario's 4 strategies, some 6-8 ms.
+const BLOCK_PATIENTS: u64 = 2_000;
+
+/// The engine against the floor, timed in alternation: a block of patients through the engine
+/// exactly as a worker thread of `allseq run` simulates them (every strategy, aggregation,
+/// economics; one thread), then the same number of trajectories' draws of the floor, and so
+/// on. This machine's speed drifts by 10-20% from minute to minute with its neighbours' load;
+/// two benchmarks run minutes apart give a ratio that drifts with it (4.6x and 5.7x for the
+/// same code), while each pair here shares its minute. Criterion reports the engine's time
+/// (each iteration is one pair, and only the engine's part is returned to it); the pairs'
+/// ratios are printed after it ([`report_ratio`]).
+fn engine_vs_floor(c: &mut Criterion) {
+    let model = allseq::scenario::load("scenarios/adult_rr_ball.toml".as_ref())
+        .expect("default scenario")
+        .model;
+    let run = RunKey::new(model.seed);
+    let strategies = model.strategies.len() as u64;
+    let trajectories = BLOCK_PATIENTS * strategies;
+    let mut ws = Workspace::new(&model);
+    let mut agg = RunAgg::new(model.strategies.len(), model.max_follow_up_days());
+    let mut patient = 0u64;
+    // Each block's time per trajectory (ns), engine then floor.
+    let mut pairs: Vec<(f64, f64)> = Vec::new();
+    let mut group = c.benchmark_group("engine_vs_floor");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(trajectories));
+    group.bench_function("engine, floor interleaved", |b| {
+        b.iter_custom(|iters| {
+            let mut engine = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                simulate_range(&model, run, patient, BLOCK_PATIENTS, &mut ws, &mut agg);
+                let e = start.elapsed();
+                let start = Instant::now();
+                let mut acc = 0.0;
+                for k in 0..trajectories / 1000 {
+                    acc += thousand_trajectories(run, patient * strategies + k * 1000);
+                }
+                black_box(acc);
+                let f = start.elapsed();
+                patient += BLOCK_PATIENTS;
+                engine += e;
+                let per = |d: Duration| d.as_nanos() as f64 / trajectories as f64;
+                pairs.push((per(e), per(f)));
+            }
+            engine
+        })
+    });
+    group.finish();
+    black_box(agg);
+    report_ratio(&pairs);
+}
+
+/// The middle value of `v` (sorted here), and its lower and upper quartiles.
+fn quartiles(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    (at(0.25), at(0.5), at(0.75))
+}
+
+/// Prints the ratio of the engine's time per trajectory to the floor's from the pairs
+/// `engine_vs_floor` timed, if it timed any (a filter may have left it out).
+fn report_ratio(pairs: &[(f64, f64)]) {
+    if pairs.is_empty() {
+        return;
+    }
+    let (mut engine, mut floor): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+    let mut ratio: Vec<f64> = pairs.iter().map(|(e, f)| e / f).collect();
+    let (e_lo, e, e_hi) = quartiles(&mut engine);
+    let (f_lo, f, f_hi) = quartiles(&mut floor);
+    let (r_lo, r, r_hi) = quartiles(&mut ratio);
+    let n = pairs.len();
+    println!(
+        "engine_vs_floor: {n} pair(s) of blocks of {BLOCK_PATIENTS} patients x every strategy, \
+         engine then floor, warm-up included{}",
+        if n < 10 {
+            " (too few to be a measurement: `cargo test` runs a bench once)"
+        } else {
+            ""
+        }
+    );
+    println!("  engine          {e:8.1} ns per trajectory (median; quartiles {e_lo:.1}-{e_hi:.1})");
+    println!("  floor           {f:8.1} ns per trajectory (median; quartiles {f_lo:.1}-{f_hi:.1})");
+    println!(
+        "  engine / floor  {r:8.2}x (median of the pairs' ratios; quartiles {r_lo:.2}-{r_hi:.2})"
+    );
+}
+
+criterion_group!(benches, floor, engine_vs_floor);
 criterion_main!(benches);
