@@ -86,7 +86,8 @@ fn floor(c: &mut Criterion) {
 }
 
 /// Patients in one block of the engine's side of `engine_vs_floor`: 8,000 trajectories of the
-/// default scenario's 4 strategies, some 6-8 ms.
+/// default scenario's 4 strategies, some 6-8 ms. A multiple of 1,000, so that the floor's side
+/// is whole calls of [`thousand_trajectories`] whatever the number of strategies.
 const BLOCK_PATIENTS: u64 = 2_000;
 
 /// The engine against the floor, timed in alternation: a block of patients through the engine
