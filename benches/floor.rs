@@ -12,6 +12,7 @@
 
 use allseq::dist::{Gompertz, TimeDist, std_normal_quantile};
 use allseq::engine::Workspace;
+use allseq::psa::analysis::quantile;
 use allseq::rng::{ProcessKey, RunKey, Stream, stream, uniform};
 use allseq::runner::simulate_range;
 use allseq::summary::RunAgg;
@@ -142,9 +143,7 @@ fn engine_vs_floor(c: &mut Criterion) {
 
 /// The middle value of `v` (sorted here), and its lower and upper quartiles.
 fn quartiles(v: &mut [f64]) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    (at(0.25), at(0.5), at(0.75))
+    (quantile(v, 0.25), quantile(v, 0.5), quantile(v, 0.75))
 }
 
 /// Prints the ratio of the engine's time per trajectory to the floor's from the pairs

@@ -80,8 +80,9 @@ pub fn analyse(draws: Draws<'_>, grid: &[u64]) -> Vec<AtWtp> {
         .collect()
 }
 
-/// Empirical quantile `p` of `values` (sorted in place), nearest rank.
-fn quantile(values: &mut [f64], p: f64) -> f64 {
+/// Empirical quantile `p` of `values` (sorted in place), nearest rank. Also used by the
+/// benches (`benches/floor.rs`) for the quartiles of their timings.
+pub fn quantile(values: &mut [f64], p: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     values[((values.len() - 1) as f64 * p).round() as usize]
 }
