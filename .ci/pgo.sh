@@ -27,6 +27,10 @@ fi
 host=$(rustc -vV | sed -n 's/^host: //p')
 profdata="$(rustc --print sysroot)/lib/rustlib/$host/bin/llvm-profdata"
 if [ ! -x "$profdata" ]; then
+    command -v rustup >/dev/null 2>&1 || {
+        echo "pgo.sh: needs $profdata (rustup's llvm-tools component) and there is no rustup" >&2
+        exit 2
+    }
     rustup component add llvm-tools
 fi
 
@@ -57,5 +61,8 @@ build "$root/use" "-Cprofile-use=$root/merged.profdata"
 cp "$root/use/release/allseq" "$root/allseq"
 echo "== pgo: outputs of the optimised binary against the instrumented one"
 train "$root/allseq" "$root/train/optimised"
-diff -r -q -x manifest.json "$root/train/instrumented" "$root/train/optimised"
+if ! diff -r -q -x manifest.json "$root/train/instrumented" "$root/train/optimised"; then
+    echo "pgo.sh: the profile-guided binary's outputs differ from the plain code's" >&2
+    exit 1
+fi
 echo "pgo: $root/allseq built; its outputs are byte-identical"
