@@ -5,7 +5,7 @@
 #
 # 1. builds an instrumented `release` binary (target/pgo/gen),
 # 2. runs it on a training workload: `run` on the three shipped scenarios, a small `psa` and a
-#    small `dsa` of the default adult scenario (some 10 s on two cores),
+#    small `dsa` of the default adult scenario (a few seconds on two cores),
 # 3. merges the profiles with the toolchain's own llvm-profdata (rustup component llvm-tools;
 #    installed here if missing: it must match the compiler's LLVM),
 # 4. builds `release` again with the profiles (target/pgo/use) and copies it to target/pgo/allseq,
