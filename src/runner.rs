@@ -46,8 +46,10 @@ pub trait Accumulate: Send {
     fn out_of_range(&self) -> Option<OutOfRange> {
         None
     }
-    /// A hint, before [`Accumulate::add_patient`]: strategy `strategy`'s outcome of the coming
-    /// patient is `outcome` (to fetch what adding it will touch). Does nothing by default.
+    /// A hint, as soon as the outcome is known and before [`Accumulate::add_patient`] (which
+    /// comes once the rest of the patient's batch of 16 is simulated): strategy `strategy`'s
+    /// outcome of a coming patient is `outcome` (to fetch what adding it will touch). Does
+    /// nothing by default.
     #[inline]
     fn expect(&self, _strategy: usize, _outcome: &Outcome) {}
 }
@@ -68,6 +70,19 @@ impl Accumulate for RunAgg {
     }
 }
 
+/// Patients simulated before their outcomes are added to the aggregates, in patient order.
+///
+/// The engine's hot code and the aggregation's do not fit the first-level instruction cache
+/// together. Added after each patient, they evicted each other once per patient; added after
+/// each batch, once per 16. Under callgrind's cache simulation (32 KiB, 8-way first-level
+/// caches, as on Zen 2 and 3) that more than halved the instruction-cache misses, from 62.9 to
+/// 27.4 per trajectory, for 3.4 more first-level data misses (the batch's outcomes) and 0.1%
+/// more instructions. The time gain is small and this shared machine's noise is of its size:
+/// 0.973–0.997 median time ratio over seven sets of 8–20 interleaved pairs of 4×10⁵-patient
+/// runs on one thread (batches of 4 to 64 alike). The sums are exact and the order is the
+/// same, so the outputs are byte-identical.
+const BATCH: usize = 16;
+
 /// Simulates patients `[first, first + count)` of `run` under every strategy into `agg`.
 pub fn simulate_range<A: Accumulate>(
     model: &Model,
@@ -77,14 +92,25 @@ pub fn simulate_range<A: Accumulate>(
     ws: &mut Workspace,
     agg: &mut A,
 ) {
-    let mut outcomes = vec![Outcome::default(); model.strategies.len()];
-    for patient in first..first + count {
-        let attrs = ws.attributes(model, run, patient);
-        for (s, o) in outcomes.iter_mut().enumerate() {
-            simulate_into(model, s, run, patient, &attrs, ws, &mut (), o);
-            agg.expect(s, o);
+    // At least one: a scenario without strategies does not compile.
+    let n = model.strategies.len();
+    let mut buffer = vec![Outcome::default(); n * BATCH];
+    let end = first + count;
+    let mut start = first;
+    while start < end {
+        let batch = (end - start).min(BATCH as u64) as usize;
+        let outcomes = &mut buffer[..n * batch];
+        for (patient, patient_outcomes) in (start..).zip(outcomes.chunks_mut(n)) {
+            let attrs = ws.attributes(model, run, patient);
+            for (s, o) in patient_outcomes.iter_mut().enumerate() {
+                simulate_into(model, s, run, patient, &attrs, ws, &mut (), o);
+                agg.expect(s, o);
+            }
         }
-        agg.add_patient(&outcomes);
+        for patient_outcomes in outcomes.chunks(n) {
+            agg.add_patient(patient_outcomes);
+        }
+        start += batch as u64;
     }
 }
 
