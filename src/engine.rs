@@ -922,9 +922,17 @@ impl<'a, O: Observer> Sim<'a, O> {
     /// of plan does not undo it.
     #[inline(never)] // see `eligible`
     fn schedule_toxicities(&mut self, t: Days, therapy: TherapyId, list: &'a [Toxicity]) {
+        if list.is_empty() {
+            return;
+        }
         let ctx = self.ctx(t);
+        // The stream is copied out for the loop and put back after it (scheduling an episode
+        // draws nothing), so that its state stays in a register instead of going through
+        // `Streams` at every draw.
+        let slot = Process::Toxicity(therapy).slot();
+        let mut rng = self.streams.get(slot).clone();
         for tox in list {
-            let u = uniform(self.streams.get(Process::Toxicity(therapy).slot()));
+            let u = uniform(&mut rng);
             // Nested thresholds fatal <= grade3plus <= any_grade (checked at load), tested from
             // the widest: most draws stop at the first comparison.
             if u >= tox.any_grade.eval(&ctx) {
@@ -946,6 +954,7 @@ impl<'a, O: Observer> Sim<'a, O> {
                 first_line,
             );
         }
+        *self.streams.get(slot) = rng;
     }
 
     /// Schedules an episode at `t + onset` lasting `duration` days (`timing` = (onset,
