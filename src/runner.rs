@@ -47,9 +47,9 @@ pub trait Accumulate: Send {
         None
     }
     /// A hint, as soon as the outcome is known and before [`Accumulate::add_patient`] (which
-    /// comes once the rest of the patient's batch of 16 is simulated): strategy `strategy`'s
-    /// outcome of a coming patient is `outcome` (to fetch what adding it will touch). Does
-    /// nothing by default.
+    /// comes once the rest of the patient's batch is simulated, see [`simulate_range`]):
+    /// strategy `strategy`'s outcome of a coming patient is `outcome` (to fetch what adding it
+    /// will touch). Does nothing by default.
     #[inline]
     fn expect(&self, _strategy: usize, _outcome: &Outcome) {}
 }
@@ -83,7 +83,8 @@ impl Accumulate for RunAgg {
 /// same, so the outputs are byte-identical.
 const BATCH: usize = 16;
 
-/// Simulates patients `[first, first + count)` of `run` under every strategy into `agg`.
+/// Simulates patients `[first, first + count)` of `run` under every strategy into `agg`, in
+/// batches of 16 patients: each batch simulated, then added in patient order.
 pub fn simulate_range<A: Accumulate>(
     model: &Model,
     run: RunKey,
