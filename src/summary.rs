@@ -606,7 +606,7 @@ pub const PAIR_LIMIT: f64 = 274_877_906_944.0;
 /// Two strategies that produce the same value for every patient have every difference exactly
 /// zero, so their incremental standard error is exactly zero. A value beyond [`PAIR_LIMIT`]
 /// or not finite marks the sums out of range.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Paired {
     k: usize,
     n: u64,
@@ -614,7 +614,24 @@ pub struct Paired {
     /// Σ (q_s − q_r)² at `s * k + r`, s < r.
     sum_sq_diff: Vec<WideSum>,
     out_of_range: bool,
+    /// The current patient's quantised values (scratch for `add`).
+    scratch: Vec<i64>,
 }
+
+/// Equal sums; the scratch row is not part of them.
+impl PartialEq for Paired {
+    fn eq(&self, o: &Paired) -> bool {
+        (
+            self.k,
+            self.n,
+            &self.sum,
+            &self.sum_sq_diff,
+            self.out_of_range,
+        ) == (o.k, o.n, &o.sum, &o.sum_sq_diff, o.out_of_range)
+    }
+}
+
+impl Eq for Paired {}
 
 impl Paired {
     /// Sums for `k` strategies.
@@ -625,6 +642,7 @@ impl Paired {
             sum: vec![0; k],
             sum_sq_diff: vec![WideSum::default(); k * k],
             out_of_range: false,
+            scratch: vec![0; k],
         }
     }
 
@@ -632,15 +650,18 @@ impl Paired {
     #[inline]
     pub fn add(&mut self, values: impl Fn(usize) -> f64) {
         self.n += 1;
-        // Quantised on the fly (no allocation per patient; k is a handful of strategies).
-        let q = |s: usize| round_to_i128(values(s) * PAIR_SCALE) as i64;
-        for s in 0..self.k {
-            self.out_of_range |= beyond(values(s), PAIR_LIMIT);
-            let qs = q(s);
+        // Each value quantised once, into the scratch row (no allocation per patient).
+        for (s, q) in self.scratch.iter_mut().enumerate() {
+            let v = values(s);
+            self.out_of_range |= beyond(v, PAIR_LIMIT);
+            *q = round_to_i128(v * PAIR_SCALE) as i64;
+        }
+        let k = self.k;
+        for (s, &qs) in self.scratch.iter().enumerate() {
             self.sum[s] += i128::from(qs);
-            for r in s + 1..self.k {
-                let d = u128::from(qs.wrapping_sub(q(r)).unsigned_abs());
-                self.sum_sq_diff[s * self.k + r].add(d * d);
+            for (r, &qr) in self.scratch.iter().enumerate().skip(s + 1) {
+                let d = u128::from(qs.wrapping_sub(qr).unsigned_abs());
+                self.sum_sq_diff[s * k + r].add(d * d);
             }
         }
     }
@@ -896,6 +917,24 @@ mod tests {
         // d = -1, 0, -3: mean -4/3, sd = sqrt(((1/3)^2 + (4/3)^2 + (5/3)^2) / 2) = sqrt(7/3).
         let expected = (7.0f64 / 3.0).sqrt() / 3.0f64.sqrt();
         assert!((q.se_difference(0, 1) - expected).abs() < 1e-12);
+    }
+
+    /// The same patients added in another order give equal sums: the scratch row, which holds
+    /// the last patient added, is not compared.
+    #[test]
+    fn paired_sums_do_not_depend_on_the_order_of_patients() {
+        let rows = [[1.0, 2.5, -3.0], [4.0, 0.0, 7.25]];
+        let mut a = Paired::new(3);
+        let mut b = Paired::new(3);
+        for row in rows {
+            a.add(|s| row[s]);
+        }
+        for row in rows.iter().rev() {
+            b.add(|s| row[s]);
+        }
+        assert_eq!(a, b);
+        b.add(|s| rows[0][s]);
+        assert_ne!(a, b, "one more patient");
     }
 
     #[test]
