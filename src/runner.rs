@@ -84,7 +84,7 @@ impl Accumulate for RunAgg {
 const BATCH: usize = 16;
 
 /// Simulates patients `[first, first + count)` of `run` under every strategy into `agg`, in
-/// batches of 16 patients: each batch simulated, then added in patient order.
+/// batches of `BATCH` patients: each batch simulated, then added in patient order.
 pub fn simulate_range<A: Accumulate>(
     model: &Model,
     run: RunKey,
