@@ -7,6 +7,7 @@ use crate::model::*;
 use crate::time::{DAYS_PER_MONTH, DAYS_PER_YEAR};
 use statrs::distribution::{ContinuousCDF, Normal};
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// A value rejected by validation, at a field path.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,14 +20,70 @@ pub struct Invalid {
 
 type R<T> = Result<T, Invalid>;
 
-fn invalid<T>(path: impl Into<String>, message: impl Into<String>) -> R<T> {
+fn invalid<T>(path: impl fmt::Display, message: impl Into<String>) -> R<T> {
     Err(Invalid {
-        path: path.into(),
+        path: path.to_string(),
         message: message.into(),
     })
 }
 
-fn probability(path: &str, v: f64) -> R<f64> {
+/// A field path (`therapies.blinatumomab.response.first`), built on the stack as the compiler
+/// descends into the scenario and written out only when an error names it. Formatting every
+/// path as it was built took 70% of a compile's instructions (53 against 15 million for the 69
+/// compiles of the default scenario's `[uncertainty]` check at load); a PSA compiles the
+/// scenario twice per draw, a DSA twice per parameter.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    parent: Option<&'a At<'a>>,
+    segment: Segment<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> At<'a> {
+    /// A top-level field (or a dotted path of fields).
+    const fn root(key: &'a str) -> At<'a> {
+        At {
+            parent: None,
+            segment: Segment::Key(key),
+        }
+    }
+
+    /// The field `key` of this table.
+    fn key(&'a self, key: &'a str) -> At<'a> {
+        At {
+            parent: Some(self),
+            segment: Segment::Key(key),
+        }
+    }
+
+    /// Item `i` of this array.
+    fn index(&'a self, i: usize) -> At<'a> {
+        At {
+            parent: Some(self),
+            segment: Segment::Index(i),
+        }
+    }
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(parent) = self.parent {
+            parent.fmt(f)?;
+        }
+        match self.segment {
+            Segment::Key(k) if self.parent.is_some() => write!(f, ".{k}"),
+            Segment::Key(k) => f.write_str(k),
+            Segment::Index(i) => write!(f, "[{i}]"),
+        }
+    }
+}
+
+fn probability(path: At<'_>, v: f64) -> R<f64> {
     if (0.0..=1.0).contains(&v) {
         Ok(v)
     } else {
@@ -34,7 +91,7 @@ fn probability(path: &str, v: f64) -> R<f64> {
     }
 }
 
-fn non_negative(path: &str, v: f64) -> R<f64> {
+fn non_negative(path: At<'_>, v: f64) -> R<f64> {
     if v.is_finite() && v >= 0.0 {
         Ok(v)
     } else {
@@ -42,7 +99,7 @@ fn non_negative(path: &str, v: f64) -> R<f64> {
     }
 }
 
-fn positive(path: &str, v: f64) -> R<f64> {
+fn positive(path: At<'_>, v: f64) -> R<f64> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
@@ -51,10 +108,10 @@ fn positive(path: &str, v: f64) -> R<f64> {
 }
 
 /// Probabilities that must sum to 1 (within 1e-6, to allow decimal rounding in the file).
-fn split<const N: usize>(path: &str, parts: [(&str, f64); N]) -> R<Split<N>> {
+fn split<const N: usize>(path: At<'_>, parts: [(&str, f64); N]) -> R<Split<N>> {
     let mut p = [0.0; N];
     for (slot, (name, v)) in p.iter_mut().zip(parts) {
-        *slot = probability(&format!("{path}.{name}"), v)?;
+        *slot = probability(path.key(name), v)?;
     }
     let sum: f64 = p.iter().sum();
     if (sum - 1.0).abs() > 1e-6 {
@@ -66,16 +123,16 @@ fn split<const N: usize>(path: &str, parts: [(&str, f64); N]) -> R<Split<N>> {
     Ok(Split::new(p))
 }
 
-fn by_burden(path: &str, s: &ByBurdenSpec) -> R<ByBurden> {
+fn by_burden(path: At<'_>, s: &ByBurdenSpec) -> R<ByBurden> {
     Ok(ByBurden([
-        probability(&format!("{path}.mrd_only"), s.mrd_only)?,
-        probability(&format!("{path}.blasts_lt5"), s.blasts_lt5)?,
-        probability(&format!("{path}.blasts_5_49"), s.blasts_5_49)?,
-        probability(&format!("{path}.blasts_ge50"), s.blasts_ge50)?,
+        probability(path.key("mrd_only"), s.mrd_only)?,
+        probability(path.key("blasts_lt5"), s.blasts_lt5)?,
+        probability(path.key("blasts_5_49"), s.blasts_5_49)?,
+        probability(path.key("blasts_ge50"), s.blasts_ge50)?,
     ]))
 }
 
-fn burden_split(path: &str, s: &ByBurdenSpec) -> R<Split<4>> {
+fn burden_split(path: At<'_>, s: &ByBurdenSpec) -> R<Split<4>> {
     split(
         path,
         [
@@ -97,9 +154,9 @@ fn days_per(unit: TimeUnit) -> f64 {
 }
 
 /// Compiles a time distribution into days.
-pub fn time_dist(path: &str, spec: &DistSpec) -> R<TimeDist> {
+fn time_dist(path: At<'_>, spec: &DistSpec) -> R<TimeDist> {
     let at = |e: ParamError| Invalid {
-        path: format!("{path}.{}", e.field),
+        path: path.key(e.field).to_string(),
         message: e.reason,
     };
     Ok(match spec {
@@ -119,29 +176,26 @@ pub fn time_dist(path: &str, spec: &DistSpec) -> R<TimeDist> {
             .map_err(at)?
             .scaled(days_per(s.unit)),
         DistSpec::MixtureCure(s) => {
-            let uncured = time_dist(&format!("{path}.uncured"), &s.uncured)?;
+            let uncured = time_dist(path.key("uncured"), &s.uncured)?;
             TimeDist::mixture_cure(s.cure_fraction, uncured).map_err(at)?
         }
     })
 }
 
-fn age(path: &str, spec: &AgeSpec) -> R<(AgeDist, f64, f64)> {
+fn age(path: At<'_>, spec: &AgeSpec) -> R<(AgeDist, f64, f64)> {
     let range = |min: f64, max: f64| -> R<()> {
-        non_negative(&format!("{path}.min"), min)?;
-        non_negative(&format!("{path}.max"), max)?;
+        non_negative(path.key("min"), min)?;
+        non_negative(path.key("max"), max)?;
         if min > max {
-            return invalid(
-                format!("{path}.max"),
-                format!("must be >= min ({max} < {min})"),
-            );
+            return invalid(path.key("max"), format!("must be >= min ({max} < {min})"));
         }
         Ok(())
     };
     Ok(match spec {
         AgeSpec::Normal(s) => {
             range(s.min, s.max)?;
-            non_negative(&format!("{path}.mean"), s.mean)?;
-            let sd = positive(&format!("{path}.sd"), s.sd)?;
+            non_negative(path.key("mean"), s.mean)?;
+            let sd = positive(path.key("sd"), s.sd)?;
             let n = Normal::standard();
             let lo = n.cdf((s.min - s.mean) / sd);
             let hi = n.cdf((s.max - s.mean) / sd);
@@ -173,15 +227,15 @@ fn age(path: &str, spec: &AgeSpec) -> R<(AgeDist, f64, f64)> {
             )
         }
         AgeSpec::Fixed(s) => {
-            non_negative(&format!("{path}.value"), s.value)?;
+            non_negative(path.key("value"), s.value)?;
             (AgeDist::Fixed(s.value), s.value, s.value)
         }
     })
 }
 
-fn param(path: &str) -> impl Fn(ParamError) -> Invalid + '_ {
+fn param(path: At<'_>) -> impl Fn(ParamError) -> Invalid + '_ {
     move |e| Invalid {
-        path: format!("{path}.{}", e.field),
+        path: path.key(e.field).to_string(),
         message: e.reason,
     }
 }
@@ -192,28 +246,28 @@ fn param(path: &str) -> impl Fn(ParamError) -> Invalid + '_ {
 const MAX_AGE: f64 = 200.0;
 
 fn population(spec: &PopulationSpec) -> R<Population> {
-    let p = "population";
-    let f = |name: &str| format!("{p}.{name}");
-    let (age, min_age, max_start_age) = age(&f("age"), &spec.age)?;
+    let p = At::root("population");
+    let f = |name: &'static str| p.key(name);
+    let (age, min_age, max_start_age) = age(f("age"), &spec.age)?;
     let path = f("background_mortality");
     let (background, max_age) = match &spec.background_mortality {
         BackgroundSpec::Gompertz(g) => (
             Background::Gompertz(
-                Gompertz::new(g.baseline_hazard, g.age_slope).map_err(param(&path))?,
+                Gompertz::new(g.baseline_hazard, g.age_slope).map_err(param(path))?,
             ),
             g.max_age,
         ),
         BackgroundSpec::LifeTable(t) => (
             Background::LifeTable(
-                LifeTable::new(t.start_age, &t.annual_death_probability).map_err(param(&path))?,
+                LifeTable::new(t.start_age, &t.annual_death_probability).map_err(param(path))?,
             ),
             t.max_age,
         ),
     };
-    let max_age = positive(&format!("{path}.max_age"), max_age)?;
+    let max_age = positive(path.key("max_age"), max_age)?;
     if max_age > MAX_AGE {
         return invalid(
-            format!("{path}.max_age"),
+            path.key("max_age"),
             format!(
                 "must be at most {MAX_AGE} years (got {max_age}): nobody lives longer, and the \
                  survival histograms have a bin for every day of it"
@@ -222,42 +276,42 @@ fn population(spec: &PopulationSpec) -> R<Population> {
     }
     if max_age <= max_start_age {
         return invalid(
-            format!("{path}.max_age"),
+            path.key("max_age"),
             format!("must exceed the oldest starting age ({max_start_age})"),
         );
     }
     Ok(Population {
         age,
         min_age,
-        burden: burden_split(&f("burden"), &spec.burden)?,
-        cns: probability(&f("cns"), spec.cns)?,
-        extramedullary: probability(&f("extramedullary"), spec.extramedullary)?,
-        cd19_negative: probability(&f("cd19_negative"), spec.cd19_negative)?,
+        burden: burden_split(f("burden"), &spec.burden)?,
+        cns: probability(f("cns"), spec.cns)?,
+        extramedullary: probability(f("extramedullary"), spec.extramedullary)?,
+        cd19_negative: probability(f("cd19_negative"), spec.cd19_negative)?,
         cd22: split(
-            &f("cd22"),
+            f("cd22"),
             [
                 ("high", spec.cd22.high),
                 ("partial", spec.cd22.partial),
                 ("negative", spec.cd22.negative),
             ],
         )?,
-        ph_positive: probability(&f("ph_positive"), spec.ph_positive)?,
-        kmt2a: probability(&f("kmt2a"), spec.kmt2a)?,
-        prior_hct: probability(&f("prior_hct"), spec.prior_hct)?,
-        donor_available: probability(&f("donor_available"), spec.donor_available)?,
-        hct_fit: probability(&f("hct_fit"), spec.hct_fit)?,
+        ph_positive: probability(f("ph_positive"), spec.ph_positive)?,
+        kmt2a: probability(f("kmt2a"), spec.kmt2a)?,
+        prior_hct: probability(f("prior_hct"), spec.prior_hct)?,
+        donor_available: probability(f("donor_available"), spec.donor_available)?,
+        hct_fit: probability(f("hct_fit"), spec.hct_fit)?,
         salvage_line: split(
-            &f("salvage_line"),
+            f("salvage_line"),
             [
                 ("first", spec.salvage_line.first),
                 ("second", spec.salvage_line.second),
                 ("third_plus", spec.salvage_line.third_plus),
             ],
         )?,
-        relapse_burden: burden_split(&f("relapse_burden"), &spec.relapse_burden)?,
-        relapse_cns: probability(&f("relapse_cns"), spec.relapse_cns)?,
+        relapse_burden: burden_split(f("relapse_burden"), &spec.relapse_burden)?,
+        relapse_cns: probability(f("relapse_cns"), spec.relapse_cns)?,
         relapse_extramedullary: probability(
-            &f("relapse_extramedullary"),
+            f("relapse_extramedullary"),
             spec.relapse_extramedullary,
         )?,
         background,
@@ -273,31 +327,31 @@ fn target(t: TargetSpec) -> Target {
     }
 }
 
-fn age_window(path: &str, min: Option<f64>, max: Option<f64>) -> R<(f64, f64)> {
+fn age_window(path: At<'_>, min: Option<f64>, max: Option<f64>) -> R<(f64, f64)> {
     let lo = match min {
-        Some(v) => non_negative(&format!("{path}.min_age"), v)?,
+        Some(v) => non_negative(path.key("min_age"), v)?,
         None => 0.0,
     };
     let hi = match max {
-        Some(v) => non_negative(&format!("{path}.max_age"), v)?,
+        Some(v) => non_negative(path.key("max_age"), v)?,
         None => f64::INFINITY,
     };
     if lo > hi {
         return invalid(
-            format!("{path}.max_age"),
+            path.key("max_age"),
             format!("must be >= min_age ({hi} < {lo})"),
         );
     }
     Ok((lo, hi))
 }
 
-fn rate(path: &str, spec: &RateSpec) -> R<Rate> {
-    let pr = |name: &str, v: f64| probability(&format!("{path}.{name}"), v);
+fn rate(path: At<'_>, spec: &RateSpec) -> R<Rate> {
+    let pr = |name: &'static str, v: f64| probability(path.key(name), v);
     Ok(match spec {
         RateSpec::Scalar(v) => Rate::Scalar(probability(path, *v)?),
         RateSpec::ByBurden(b) => Rate::ByBurden(by_burden(path, b)?),
         RateSpec::ByAge(a) => Rate::ByAge {
-            cut: non_negative(&format!("{path}.age_cut"), a.age_cut)?,
+            cut: non_negative(path.key("age_cut"), a.age_cut)?,
             below: pr("below", a.below)?,
             at_or_above: pr("at_or_above", a.at_or_above)?,
         },
@@ -314,22 +368,22 @@ fn rate(path: &str, spec: &RateSpec) -> R<Rate> {
     })
 }
 
-fn odds_ratio(path: &str, v: Option<f64>) -> R<f64> {
+fn odds_ratio(path: At<'_>, v: Option<f64>) -> R<f64> {
     match v {
         None => Ok(1.0),
         Some(v) => positive(path, v),
     }
 }
 
-fn odds_ratios(path: &str, spec: &Option<OddsRatiosSpec>) -> R<OddsRatios> {
+fn odds_ratios(path: At<'_>, spec: &Option<OddsRatiosSpec>) -> R<OddsRatios> {
     let Some(s) = spec else {
         return Ok(OddsRatios::NONE);
     };
     Ok(OddsRatios {
-        cns: odds_ratio(&format!("{path}.cns"), s.cns)?,
-        extramedullary: odds_ratio(&format!("{path}.extramedullary"), s.extramedullary)?,
-        kmt2a: odds_ratio(&format!("{path}.kmt2a"), s.kmt2a)?,
-        ph_positive: odds_ratio(&format!("{path}.ph_positive"), s.ph_positive)?,
+        cns: odds_ratio(path.key("cns"), s.cns)?,
+        extramedullary: odds_ratio(path.key("extramedullary"), s.extramedullary)?,
+        kmt2a: odds_ratio(path.key("kmt2a"), s.kmt2a)?,
+        ph_positive: odds_ratio(path.key("ph_positive"), s.ph_positive)?,
     })
 }
 
@@ -356,8 +410,8 @@ fn rate_contexts() -> Vec<RateCtx> {
     v
 }
 
-fn toxicity(path: &str, spec: &ToxicitySpec) -> R<Toxicity> {
-    let f = |n: &str| format!("{path}.{n}");
+fn toxicity(path: At<'_>, spec: &ToxicitySpec) -> R<Toxicity> {
+    let f = |n: &'static str| path.key(n);
     let t = Toxicity {
         kind: match spec.kind {
             ToxicityKindSpec::Crs => ToxKind::Crs,
@@ -366,11 +420,11 @@ fn toxicity(path: &str, spec: &ToxicitySpec) -> R<Toxicity> {
             ToxicityKindSpec::Infection => ToxKind::Infection,
             ToxicityKindSpec::Gvhd => ToxKind::Gvhd,
         },
-        any_grade: rate(&f("any_grade"), &spec.any_grade)?,
-        grade3plus: rate(&f("grade3plus"), &spec.grade3plus)?,
-        fatal: rate(&f("fatal"), &spec.fatal)?,
-        onset_days: non_negative(&f("onset_days"), spec.onset_days)?,
-        duration_days: non_negative(&f("duration_days"), spec.duration_days)?,
+        any_grade: rate(f("any_grade"), &spec.any_grade)?,
+        grade3plus: rate(f("grade3plus"), &spec.grade3plus)?,
+        fatal: rate(f("fatal"), &spec.fatal)?,
+        onset_days: non_negative(f("onset_days"), spec.onset_days)?,
+        duration_days: non_negative(f("duration_days"), spec.duration_days)?,
     };
     // By the wider table where the check matters (age cuts vary, so evaluate at many states
     // including each side of every cut).
@@ -400,94 +454,88 @@ fn toxicity(path: &str, spec: &ToxicitySpec) -> R<Toxicity> {
     Ok(t)
 }
 
-fn toxicities(path: &str, specs: &[ToxicitySpec]) -> R<Vec<Toxicity>> {
+fn toxicities(path: At<'_>, specs: &[ToxicitySpec]) -> R<Vec<Toxicity>> {
     specs
         .iter()
         .enumerate()
-        .map(|(i, t)| toxicity(&format!("{path}[{i}]"), t))
+        .map(|(i, t)| toxicity(path.index(i), t))
         .collect()
 }
 
-fn escape(path: &str, spec: &Option<EscapeSpec>) -> R<Option<Escape>> {
+fn escape(path: At<'_>, spec: &Option<EscapeSpec>) -> R<Option<Escape>> {
     let Some(e) = spec else { return Ok(None) };
-    let f = |n: &str| format!("{path}.{n}");
+    let f = |n: &'static str| path.key(n);
     Ok(Some(Escape {
-        cd19_at_relapse: rate(&f("cd19_negative_at_relapse"), &e.cd19_negative_at_relapse)?,
-        cd19_at_failure: rate(&f("cd19_negative_at_failure"), &e.cd19_negative_at_failure)?,
-        cd22_at_relapse: rate(&f("cd22_negative_at_relapse"), &e.cd22_negative_at_relapse)?,
-        lineage_switch: rate(
-            &f("lineage_switch_at_relapse"),
-            &e.lineage_switch_at_relapse,
-        )?,
+        cd19_at_relapse: rate(f("cd19_negative_at_relapse"), &e.cd19_negative_at_relapse)?,
+        cd19_at_failure: rate(f("cd19_negative_at_failure"), &e.cd19_negative_at_failure)?,
+        cd22_at_relapse: rate(f("cd22_negative_at_relapse"), &e.cd22_negative_at_relapse)?,
+        lineage_switch: rate(f("lineage_switch_at_relapse"), &e.lineage_switch_at_relapse)?,
     }))
 }
 
-fn hct_sos(path: &str, spec: &Option<HctSosSpec>) -> R<Option<HctSos>> {
+fn hct_sos(path: At<'_>, spec: &Option<HctSosSpec>) -> R<Option<HctSos>> {
     let Some(s) = spec else { return Ok(None) };
-    let f = |n: &str| format!("{path}.{n}");
+    let f = |n: &'static str| path.key(n);
     Ok(Some(HctSos {
-        probability: rate(&f("probability"), &s.probability)?,
+        probability: rate(f("probability"), &s.probability)?,
         cycles_above: s.cycles_above,
-        cycles_odds_ratio: positive(&f("cycles_odds_ratio"), s.cycles_odds_ratio)?,
-        prior_hct_odds_ratio: positive(&f("prior_hct_odds_ratio"), s.prior_hct_odds_ratio)?,
-        fatal: probability(&f("fatal"), s.fatal)?,
-        onset_days: non_negative(&f("onset_days"), s.onset_days)?,
-        duration_days: non_negative(&f("duration_days"), s.duration_days)?,
+        cycles_odds_ratio: positive(f("cycles_odds_ratio"), s.cycles_odds_ratio)?,
+        prior_hct_odds_ratio: positive(f("prior_hct_odds_ratio"), s.prior_hct_odds_ratio)?,
+        fatal: probability(f("fatal"), s.fatal)?,
+        onset_days: non_negative(f("onset_days"), s.onset_days)?,
+        duration_days: non_negative(f("duration_days"), s.duration_days)?,
     }))
 }
 
-fn gvhd(path: &str, spec: &GvhdSpec) -> R<Gvhd> {
+fn gvhd(path: At<'_>, spec: &GvhdSpec) -> R<Gvhd> {
     Ok(Gvhd {
-        probability: probability(&format!("{path}.probability"), spec.probability)?,
-        onset_days: non_negative(&format!("{path}.onset_days"), spec.onset_days)?,
-        duration_days: non_negative(&format!("{path}.duration_days"), spec.duration_days)?,
+        probability: probability(path.key("probability"), spec.probability)?,
+        onset_days: non_negative(path.key("onset_days"), spec.onset_days)?,
+        duration_days: non_negative(path.key("duration_days"), spec.duration_days)?,
     })
 }
 
-fn max_courses(path: &str, n: u32) -> R<u32> {
+fn max_courses(path: At<'_>, n: u32) -> R<u32> {
     if n == 0 {
-        return invalid(format!("{path}.max_courses"), "must be at least 1");
+        return invalid(path.key("max_courses"), "must be at least 1");
     }
     Ok(n)
 }
 
-fn course(path: &str, class: CourseClass, s: &CourseSpec) -> R<Therapy> {
-    let f = |field: &str| format!("{path}.{field}");
+fn course(path: At<'_>, class: CourseClass, s: &CourseSpec) -> R<Therapy> {
+    let f = |field: &'static str| path.key(field);
     let induction = s.induction_cycles;
     if induction == 0 {
         return invalid(f("induction_cycles"), "must be at least 1");
     }
-    let by1 = probability(&f("responders_by_cycle_1"), s.responders_by_cycle_1)?;
+    let by1 = probability(f("responders_by_cycle_1"), s.responders_by_cycle_1)?;
     if induction == 1 && by1 != 1.0 {
         return invalid(
             f("responders_by_cycle_1"),
             "must be 1 when induction_cycles = 1 (every response is seen after cycle 1)",
         );
     }
-    let response = rate(&f("response"), &s.response)?;
+    let response = rate(f("response"), &s.response)?;
     let kind = TherapyKind::Course(Course {
         class,
-        cycle_days: positive(&f("cycle_days"), s.cycle_days)?,
+        cycle_days: positive(f("cycle_days"), s.cycle_days)?,
         induction_cycles: induction,
         consolidation_cycles: s.consolidation_cycles,
         response,
         retreatment_response: match &s.retreatment_response {
-            Some(r) => rate(&f("retreatment_response"), r)?,
+            Some(r) => rate(f("retreatment_response"), r)?,
             None => response,
         },
-        odds_ratios: odds_ratios(&f("response_odds_ratios"), &s.response_odds_ratios)?,
+        odds_ratios: odds_ratios(f("response_odds_ratios"), &s.response_odds_ratios)?,
         responders_by_cycle_1: by1,
-        mrd_negative: rate(&f("mrd_negative"), &s.mrd_negative)?,
-        relapse: time_dist(&f("relapse"), &s.relapse)?,
-        mrd_positive_relapse_hr: positive(
-            &f("mrd_positive_relapse_hr"),
-            s.mrd_positive_relapse_hr,
-        )?,
-        toxicities: toxicities(&f("toxicities"), &s.toxicities)?,
-        escape: escape(&f("escape"), &s.escape)?,
-        hct_sos: hct_sos(&f("hct_sos"), &s.hct_sos)?,
+        mrd_negative: rate(f("mrd_negative"), &s.mrd_negative)?,
+        relapse: time_dist(f("relapse"), &s.relapse)?,
+        mrd_positive_relapse_hr: positive(f("mrd_positive_relapse_hr"), s.mrd_positive_relapse_hr)?,
+        toxicities: toxicities(f("toxicities"), &s.toxicities)?,
+        escape: escape(f("escape"), &s.escape)?,
+        hct_sos: hct_sos(f("hct_sos"), &s.hct_sos)?,
         cost_per_cycle: match &s.costs {
-            Some(c) => cost(&f("costs.per_cycle"), &c.per_cycle)?,
+            Some(c) => cost(f("costs.per_cycle"), &c.per_cycle)?,
             None => Cost::ZERO,
         },
     });
@@ -503,43 +551,37 @@ fn course(path: &str, class: CourseClass, s: &CourseSpec) -> R<Therapy> {
     })
 }
 
-fn car_t(path: &str, s: &CarTSpec) -> R<Therapy> {
-    let f = |field: &str| format!("{path}.{field}");
+fn car_t(path: At<'_>, s: &CarTSpec) -> R<Therapy> {
+    let f = |field: &'static str| path.key(field);
     let kind = TherapyKind::CarT(CarT {
-        apheresis_days: non_negative(&f("apheresis_days"), s.apheresis_days)?,
-        apheresis_success: probability(&f("apheresis_success"), s.apheresis_success)?,
-        manufacturing: time_dist(&f("manufacturing"), &s.manufacturing)?,
-        manufacturing_failure: probability(&f("manufacturing_failure"), s.manufacturing_failure)?,
-        waiting_dropout: time_dist(&f("waiting_dropout"), &s.waiting_dropout)?,
-        dropout_death_fraction: probability(
-            &f("dropout_death_fraction"),
-            s.dropout_death_fraction,
-        )?,
-        lymphodepletion_days: non_negative(&f("lymphodepletion_days"), s.lymphodepletion_days)?,
-        assessment_days: non_negative(&f("assessment_days"), s.assessment_days)?,
-        response: rate(&f("response"), &s.response)?,
-        odds_ratios: odds_ratios(&f("response_odds_ratios"), &s.response_odds_ratios)?,
-        mrd_negative: rate(&f("mrd_negative"), &s.mrd_negative)?,
-        relapse: time_dist(&f("relapse"), &s.relapse)?,
-        mrd_positive_relapse_hr: positive(
-            &f("mrd_positive_relapse_hr"),
-            s.mrd_positive_relapse_hr,
-        )?,
-        toxicities: toxicities(&f("toxicities"), &s.toxicities)?,
-        escape: escape(&f("escape"), &s.escape)?,
+        apheresis_days: non_negative(f("apheresis_days"), s.apheresis_days)?,
+        apheresis_success: probability(f("apheresis_success"), s.apheresis_success)?,
+        manufacturing: time_dist(f("manufacturing"), &s.manufacturing)?,
+        manufacturing_failure: probability(f("manufacturing_failure"), s.manufacturing_failure)?,
+        waiting_dropout: time_dist(f("waiting_dropout"), &s.waiting_dropout)?,
+        dropout_death_fraction: probability(f("dropout_death_fraction"), s.dropout_death_fraction)?,
+        lymphodepletion_days: non_negative(f("lymphodepletion_days"), s.lymphodepletion_days)?,
+        assessment_days: non_negative(f("assessment_days"), s.assessment_days)?,
+        response: rate(f("response"), &s.response)?,
+        odds_ratios: odds_ratios(f("response_odds_ratios"), &s.response_odds_ratios)?,
+        mrd_negative: rate(f("mrd_negative"), &s.mrd_negative)?,
+        relapse: time_dist(f("relapse"), &s.relapse)?,
+        mrd_positive_relapse_hr: positive(f("mrd_positive_relapse_hr"), s.mrd_positive_relapse_hr)?,
+        toxicities: toxicities(f("toxicities"), &s.toxicities)?,
+        escape: escape(f("escape"), &s.escape)?,
         costs: match &s.costs {
             Some(c) => CarTCosts {
-                apheresis: cost(&f("costs.apheresis"), &c.apheresis)?,
-                lymphodepletion: cost(&f("costs.lymphodepletion"), &c.lymphodepletion)?,
-                product: cost(&f("costs.product"), &c.product)?,
-                infusion: cost(&f("costs.infusion"), &c.infusion)?,
+                apheresis: cost(f("costs.apheresis"), &c.apheresis)?,
+                lymphodepletion: cost(f("costs.lymphodepletion"), &c.lymphodepletion)?,
+                product: cost(f("costs.product"), &c.product)?,
+                infusion: cost(f("costs.infusion"), &c.infusion)?,
             },
             None => CarTCosts::default(),
         },
     });
     let (min_age, max_age) = age_window(path, s.min_age, s.max_age)?;
     let label_max_age = match s.label_max_age {
-        Some(v) => non_negative(&f("label_max_age"), v)?,
+        Some(v) => non_negative(f("label_max_age"), v)?,
         None => f64::INFINITY,
     };
     Ok(Therapy {
@@ -553,32 +595,29 @@ fn car_t(path: &str, s: &CarTSpec) -> R<Therapy> {
     })
 }
 
-fn hct(path: &str, s: &HctSpec) -> R<Therapy> {
-    let f = |field: &str| format!("{path}.{field}");
+fn hct(path: At<'_>, s: &HctSpec) -> R<Therapy> {
+    let f = |field: &'static str| path.key(field);
     if s.max_transplants == 0 {
         return invalid(f("max_transplants"), "must be at least 1");
     }
-    let max_age = non_negative(&f("max_age"), s.max_age)?;
+    let max_age = non_negative(f("max_age"), s.max_age)?;
     let kind = TherapyKind::Hct(Hct {
         max_age,
         max_transplants: s.max_transplants,
-        time_to_transplant: time_dist(&f("time_to_transplant"), &s.time_to_transplant)?,
-        trm: probability(&f("trm"), s.trm)?,
-        trm_second: probability(&f("trm_second"), s.trm_second)?,
-        trm_after_sos: probability(&f("trm_after_sos"), s.trm_after_sos)?,
-        trm_time: time_dist(&f("trm_time"), &s.trm_time)?,
-        acute_gvhd: gvhd(&f("acute_gvhd"), &s.acute_gvhd)?,
-        chronic_gvhd: gvhd(&f("chronic_gvhd"), &s.chronic_gvhd)?,
-        relapse: time_dist(&f("relapse"), &s.relapse)?,
-        mrd_positive_relapse_hr: positive(
-            &f("mrd_positive_relapse_hr"),
-            s.mrd_positive_relapse_hr,
-        )?,
+        time_to_transplant: time_dist(f("time_to_transplant"), &s.time_to_transplant)?,
+        trm: probability(f("trm"), s.trm)?,
+        trm_second: probability(f("trm_second"), s.trm_second)?,
+        trm_after_sos: probability(f("trm_after_sos"), s.trm_after_sos)?,
+        trm_time: time_dist(f("trm_time"), &s.trm_time)?,
+        acute_gvhd: gvhd(f("acute_gvhd"), &s.acute_gvhd)?,
+        chronic_gvhd: gvhd(f("chronic_gvhd"), &s.chronic_gvhd)?,
+        relapse: time_dist(f("relapse"), &s.relapse)?,
+        mrd_positive_relapse_hr: positive(f("mrd_positive_relapse_hr"), s.mrd_positive_relapse_hr)?,
         costs: match &s.costs {
             Some(c) => HctCosts {
-                transplant: cost(&f("costs.transplant"), &c.transplant)?,
-                acute_gvhd: cost(&f("costs.acute_gvhd"), &c.acute_gvhd)?,
-                chronic_gvhd: cost(&f("costs.chronic_gvhd"), &c.chronic_gvhd)?,
+                transplant: cost(f("costs.transplant"), &c.transplant)?,
+                acute_gvhd: cost(f("costs.acute_gvhd"), &c.acute_gvhd)?,
+                chronic_gvhd: cost(f("costs.chronic_gvhd"), &c.chronic_gvhd)?,
             },
             None => HctCosts::default(),
         },
@@ -595,13 +634,14 @@ fn hct(path: &str, s: &HctSpec) -> R<Therapy> {
 }
 
 fn therapy(name: &str, spec: &TherapySpec) -> R<Therapy> {
-    let path = format!("therapies.{name}");
+    let therapies = At::root("therapies");
+    let path = therapies.key(name);
     let mut t = match spec {
-        TherapySpec::Antibody(s) => course(&path, CourseClass::Antibody, s)?,
-        TherapySpec::Adc(s) => course(&path, CourseClass::Adc, s)?,
-        TherapySpec::Chemotherapy(s) => course(&path, CourseClass::Chemotherapy, s)?,
-        TherapySpec::CarT(s) => car_t(&path, s)?,
-        TherapySpec::Hct(s) => hct(&path, s)?,
+        TherapySpec::Antibody(s) => course(path, CourseClass::Antibody, s)?,
+        TherapySpec::Adc(s) => course(path, CourseClass::Adc, s)?,
+        TherapySpec::Chemotherapy(s) => course(path, CourseClass::Chemotherapy, s)?,
+        TherapySpec::CarT(s) => car_t(path, s)?,
+        TherapySpec::Hct(s) => hct(path, s)?,
         TherapySpec::Supportive(s) => Therapy {
             name: String::new(),
             target: Target::None,
@@ -610,7 +650,7 @@ fn therapy(name: &str, spec: &TherapySpec) -> R<Therapy> {
             label_max_age: f64::INFINITY,
             max_courses: u32::MAX,
             kind: TherapyKind::Supportive(Supportive {
-                survival: time_dist(&format!("{path}.survival"), &s.survival)?,
+                survival: time_dist(path.key("survival"), &s.survival)?,
             }),
         },
     };
@@ -618,7 +658,7 @@ fn therapy(name: &str, spec: &TherapySpec) -> R<Therapy> {
     Ok(t)
 }
 
-fn lookup(path: &str, name: &str, ids: &BTreeMap<&str, TherapyId>) -> R<TherapyId> {
+fn lookup(path: At<'_>, name: &str, ids: &BTreeMap<&str, TherapyId>) -> R<TherapyId> {
     match ids.get(name) {
         Some(&id) => Ok(id),
         None => invalid(
@@ -641,43 +681,43 @@ fn burden(b: BurdenSpec) -> Burden {
 }
 
 fn therapy_set(
-    path: &str,
+    path: At<'_>,
     names: &Option<Vec<String>>,
     ids: &BTreeMap<&str, TherapyId>,
 ) -> R<TherapySet> {
     let mut set = 0;
     for (i, n) in names.iter().flatten().enumerate() {
-        set |= 1 << lookup(&format!("{path}[{i}]"), n, ids)?;
+        set |= 1 << lookup(path.index(i), n, ids)?;
     }
     Ok(set)
 }
 
 fn condition(
-    path: &str,
+    path: At<'_>,
     spec: &Option<ConditionSpec>,
     ids: &BTreeMap<&str, TherapyId>,
 ) -> R<Condition> {
     let Some(c) = spec else {
         return Ok(Condition::default());
     };
-    let f = |n: &str| format!("{path}.{n}");
+    let f = |n: &'static str| path.key(n);
     let cond = Condition {
         cd19_positive: c.cd19.map(|s| s == StatusSpec::Positive),
         cd22_positive: c.cd22.map(|s| s == StatusSpec::Positive),
         min_age: c
             .min_age
-            .map(|v| non_negative(&f("min_age"), v))
+            .map(|v| non_negative(f("min_age"), v))
             .transpose()?,
         max_age: c
             .max_age
-            .map(|v| non_negative(&f("max_age"), v))
+            .map(|v| non_negative(f("max_age"), v))
             .transpose()?,
         cns: c.cns,
         prior_hct: c.prior_hct,
         min_burden: c.min_burden.map(burden),
         max_burden: c.max_burden.map(burden),
-        received: therapy_set(&f("received"), &c.received, ids)?,
-        not_received: therapy_set(&f("not_received"), &c.not_received, ids)?,
+        received: therapy_set(f("received"), &c.received, ids)?,
+        not_received: therapy_set(f("not_received"), &c.not_received, ids)?,
         mrd_positive: c.mrd.map(|s| s == StatusSpec::Positive),
         constrained: false,
     }
@@ -786,7 +826,7 @@ fn never_eligible(
 }
 
 fn candidates(
-    path: &str,
+    path: At<'_>,
     specs: &[CandidateSpec],
     therapies: &[Therapy],
     ids: &BTreeMap<&str, TherapyId>,
@@ -794,19 +834,19 @@ fn candidates(
 ) -> R<Vec<Candidate>> {
     let mut out = Vec::with_capacity(specs.len());
     for (k, c) in specs.iter().enumerate() {
-        let is_table = c.when.is_some();
-        let tp = if is_table {
-            format!("{path}[{k}].therapy")
+        let item = path.index(k);
+        let tp = if c.when.is_some() {
+            item.key("therapy")
         } else {
-            format!("{path}[{k}]")
+            item
         };
-        let id = lookup(&tp, &c.therapy, ids)?;
+        let id = lookup(tp, &c.therapy, ids)?;
         if let Err(why) = allow(&therapies[id].kind) {
             return invalid(tp, format!("`{}` {why}", c.therapy));
         }
         out.push(Candidate {
             therapy: id,
-            when: condition(&format!("{path}[{k}].when"), &c.when, ids)?,
+            when: condition(item.key("when"), &c.when, ids)?,
         });
     }
     Ok(out)
@@ -820,9 +860,10 @@ fn strategy(
     population: &Population,
     trial_access: bool,
 ) -> R<Strategy> {
-    let path = format!("strategies[{i}]");
+    let strategies = At::root("strategies");
+    let path = strategies.index(i);
     if spec.name.trim().is_empty() {
-        return invalid(format!("{path}.name"), "must not be empty");
+        return invalid(path.key("name"), "must not be empty");
     }
     let lines_allow = |k: &TherapyKind| match k {
         TherapyKind::Course(_) | TherapyKind::CarT(_) => Ok(()),
@@ -838,17 +879,15 @@ fn strategy(
     let max_age = population.max_age;
     let mut lines = Vec::with_capacity(spec.lines.len());
     let mut given_before: TherapySet = 0;
+    let all_lines = path.key("lines");
     for (j, line) in spec.lines.iter().enumerate() {
-        let lp = format!("{path}.lines[{j}]");
+        let lp = all_lines.index(j);
         if line.therapies.is_empty() {
-            return invalid(
-                format!("{lp}.therapies"),
-                "a line needs at least one therapy",
-            );
+            return invalid(lp.key("therapies"), "a line needs at least one therapy");
         }
-        let when = condition(&format!("{lp}.when"), &line.when, ids)?;
+        let when = condition(lp.key("when"), &line.when, ids)?;
         let cands = candidates(
-            &format!("{lp}.therapies"),
+            lp.key("therapies"),
             &line.therapies,
             therapies,
             ids,
@@ -882,11 +921,11 @@ fn strategy(
                     .any(|c| matches!(therapies[c.therapy].kind, TherapyKind::CarT(_)))
                 {
                     return invalid(
-                        format!("{lp}.bridge"),
+                        lp.key("bridge"),
                         "a bridge applies to CAR-T, and this line has no CAR-T candidate",
                     );
                 }
-                candidates(&format!("{lp}.bridge"), b, therapies, ids, bridge_allow)?
+                candidates(lp.key("bridge"), b, therapies, ids, bridge_allow)?
             }
         };
         for c in cands.iter().chain(&bridge) {
@@ -901,29 +940,30 @@ fn strategy(
     let consolidation = match &spec.consolidation {
         None => None,
         Some(c) => {
-            let cp = format!("{path}.consolidation");
-            let hct = lookup(&format!("{cp}.therapy"), &c.therapy, ids)?;
+            let cp = path.key("consolidation");
+            let hct = lookup(cp.key("therapy"), &c.therapy, ids)?;
             if !matches!(therapies[hct].kind, TherapyKind::Hct(_)) {
                 return invalid(
-                    format!("{cp}.therapy"),
+                    cp.key("therapy"),
                     format!("`{}` is not a transplant (kind = \"hct\")", c.therapy),
                 );
             }
             // An empty list was a transplant never given, without a word.
             if c.after.is_empty() {
                 return invalid(
-                    format!("{cp}.after"),
+                    cp.key("after"),
                     "names no therapy, so the transplant is never given (remove `consolidation` for none)",
                 );
             }
             let mut after = [None; MAX_THERAPIES];
             let any = |_: &TherapyKind| Ok(());
-            for (k, cand) in candidates(&format!("{cp}.after"), &c.after, therapies, ids, any)?
+            let all_after = cp.key("after");
+            for (k, cand) in candidates(all_after, &c.after, therapies, ids, any)?
                 .into_iter()
                 .enumerate()
             {
                 let name = &therapies[cand.therapy].name;
-                let ap = format!("{cp}.after[{k}]");
+                let ap = all_after.index(k);
                 if !matches!(
                     therapies[cand.therapy].kind,
                     TherapyKind::Course(_) | TherapyKind::CarT(_)
@@ -948,9 +988,10 @@ fn strategy(
                 after[cand.therapy] = Some(cand.when);
             }
             let mut max_cycles_before = [None; MAX_THERAPIES];
+            let all_max = cp.key("max_cycles_before");
             for (name, &n) in c.max_cycles_before.iter().flatten() {
-                let mp = format!("{cp}.max_cycles_before.{name}");
-                let id = lookup(&mp, name, ids)?;
+                let mp = all_max.key(name);
+                let id = lookup(mp, name, ids)?;
                 if !matches!(therapies[id].kind, TherapyKind::Course(_)) {
                     return invalid(mp, format!("`{name}` is not given in cycles"));
                 }
@@ -959,13 +1000,13 @@ fn strategy(
             Some(Consolidation {
                 hct,
                 after,
-                when: condition(&format!("{cp}.when"), &c.when, ids)?,
+                when: condition(cp.key("when"), &c.when, ids)?,
                 max_cycles_before,
             })
         }
     };
-    let sp = format!("{path}.supportive");
-    let supportive = lookup(&sp, &spec.supportive, ids)?;
+    let sp = path.key("supportive");
+    let supportive = lookup(sp, &spec.supportive, ids)?;
     if !matches!(therapies[supportive].kind, TherapyKind::Supportive(_)) {
         return invalid(
             sp,
@@ -984,7 +1025,7 @@ fn strategy(
     })
 }
 
-fn cost(path: &str, c: &CostSpec) -> R<Cost> {
+fn cost(path: At<'_>, c: &CostSpec) -> R<Cost> {
     let parts = [
         ("drug", c.drug),
         ("administration", c.administration),
@@ -997,13 +1038,13 @@ fn cost(path: &str, c: &CostSpec) -> R<Cost> {
     let mut out = [0.0; 7];
     for (slot, (name, v)) in out.iter_mut().zip(parts) {
         if let Some(v) = v {
-            *slot = non_negative(&format!("{path}.{name}"), v)?;
+            *slot = non_negative(path.key(name), v)?;
         }
     }
     Ok(Cost::new(out))
 }
 
-fn utility(path: &str, v: f64) -> R<f64> {
+fn utility(path: At<'_>, v: f64) -> R<f64> {
     if v.is_finite() && (-1.0..=1.0).contains(&v) {
         Ok(v)
     } else {
@@ -1011,7 +1052,7 @@ fn utility(path: &str, v: f64) -> R<f64> {
     }
 }
 
-fn disutility(path: &str, v: f64) -> R<f64> {
+fn disutility(path: At<'_>, v: f64) -> R<f64> {
     if v.is_finite() && (0.0..=2.0).contains(&v) {
         Ok(v)
     } else {
@@ -1022,29 +1063,26 @@ fn disutility(path: &str, v: f64) -> R<f64> {
     }
 }
 
-fn by_state<T, U>(path: &str, s: &ByStateSpec<T>, f: impl Fn(&str, &T) -> R<U>) -> R<[U; 5]> {
+fn by_state<T, U>(path: At<'_>, s: &ByStateSpec<T>, f: impl Fn(At<'_>, &T) -> R<U>) -> R<[U; 5]> {
     // Order of model::Health.
     Ok([
-        f(&format!("{path}.on_treatment"), &s.on_treatment)?,
-        f(&format!("{path}.remission"), &s.remission)?,
-        f(
-            &format!("{path}.post_hct_first_year"),
-            &s.post_hct_first_year,
-        )?,
-        f(&format!("{path}.long_term"), &s.long_term)?,
-        f(&format!("{path}.relapse"), &s.relapse)?,
+        f(path.key("on_treatment"), &s.on_treatment)?,
+        f(path.key("remission"), &s.remission)?,
+        f(path.key("post_hct_first_year"), &s.post_hct_first_year)?,
+        f(path.key("long_term"), &s.long_term)?,
+        f(path.key("relapse"), &s.relapse)?,
     ])
 }
 
 fn by_toxicity<T, U>(
-    path: &str,
+    path: At<'_>,
     s: &ByToxicitySpec<ByGradeSpec<T>>,
-    f: impl Fn(&str, &T) -> R<U>,
+    f: impl Fn(At<'_>, &T) -> R<U>,
 ) -> R<[[U; 2]; 5]> {
     let grade = |name: &str, g: &ByGradeSpec<T>| -> R<[U; 2]> {
         Ok([
-            f(&format!("{path}.{name}.low"), &g.low)?,
-            f(&format!("{path}.{name}.severe"), &g.severe)?,
+            f(path.key(name).key("low"), &g.low)?,
+            f(path.key(name).key("severe"), &g.severe)?,
         ])
     };
     // Order of model::ToxKind.
@@ -1057,7 +1095,7 @@ fn by_toxicity<T, U>(
     ])
 }
 
-fn discount_rate(path: &str, r: f64) -> R<f64> {
+fn discount_rate(path: At<'_>, r: f64) -> R<f64> {
     if r.is_finite() && (0.0..1.0).contains(&r) {
         Ok(r)
     } else {
@@ -1069,8 +1107,8 @@ fn discount_rate(path: &str, r: f64) -> R<f64> {
 }
 
 fn economics(spec: &EconomicsSpec) -> R<Economics> {
-    let p = "economics";
-    let f = |n: &str| format!("{p}.{n}");
+    let p = At::root("economics");
+    let f = |n: &'static str| p.key(n);
     let code = spec.currency.trim();
     if code.len() != 3 || !code.chars().all(|c| c.is_ascii_uppercase()) {
         return invalid(
@@ -1088,17 +1126,17 @@ fn economics(spec: &EconomicsSpec) -> R<Economics> {
     for (i, &w) in spec.wtp.iter().enumerate() {
         if !(w.is_finite() && w >= 0.0 && w.fract() == 0.0 && w <= 1e12) {
             return invalid(
-                format!("{p}.wtp[{i}]"),
+                p.key("wtp").index(i),
                 format!("must be a whole amount per QALY, >= 0 (got {w})"),
             );
         }
         if wtp.contains(&(w as u64)) {
-            return invalid(format!("{p}.wtp[{i}]"), format!("{w} is listed twice"));
+            return invalid(p.key("wtp").index(i), format!("{w} is listed twice"));
         }
         wtp.push(w as u64);
     }
-    let discount_costs = discount_rate(&f("discount_costs"), spec.discount_costs)?;
-    let discount_effects = discount_rate(&f("discount_effects"), spec.discount_effects)?;
+    let discount_costs = discount_rate(f("discount_costs"), spec.discount_costs)?;
+    let discount_effects = discount_rate(f("discount_effects"), spec.discount_effects)?;
     let rho_costs = Economics::continuous(discount_costs);
     let rho_effects = Economics::continuous(discount_effects);
     Ok(Economics {
@@ -1110,23 +1148,21 @@ fn economics(spec: &EconomicsSpec) -> R<Economics> {
         rho_effects,
         discount: crate::econ::DiscountTables::new(rho_costs, rho_effects),
         wtp,
-        utilities: by_state(&f("utilities"), &spec.utilities, |p, v| utility(p, *v))?,
-        long_term_after_days: non_negative(
-            &f("long_term_after_years"),
-            spec.long_term_after_years,
-        )? * DAYS_PER_YEAR,
-        daily_costs: by_state(&f("daily_costs"), &spec.daily_costs, cost)?,
-        toxicity_costs: by_toxicity(&f("toxicity_costs"), &spec.toxicity_costs, cost)?,
+        utilities: by_state(f("utilities"), &spec.utilities, |p, v| utility(p, *v))?,
+        long_term_after_days: non_negative(f("long_term_after_years"), spec.long_term_after_years)?
+            * DAYS_PER_YEAR,
+        daily_costs: by_state(f("daily_costs"), &spec.daily_costs, cost)?,
+        toxicity_costs: by_toxicity(f("toxicity_costs"), &spec.toxicity_costs, cost)?,
         toxicity_disutilities: by_toxicity(
-            &f("toxicity_disutilities"),
+            f("toxicity_disutilities"),
             &spec.toxicity_disutilities,
             |p, v| disutility(p, *v),
         )?,
         gvhd_disutility: [
-            disutility(&f("gvhd_disutility.acute"), spec.gvhd_disutility.acute)?,
-            disutility(&f("gvhd_disutility.chronic"), spec.gvhd_disutility.chronic)?,
+            disutility(f("gvhd_disutility.acute"), spec.gvhd_disutility.acute)?,
+            disutility(f("gvhd_disutility.chronic"), spec.gvhd_disutility.chronic)?,
         ],
-        terminal_care: cost(&f("terminal_care"), &spec.terminal_care)?,
+        terminal_care: cost(f("terminal_care"), &spec.terminal_care)?,
     })
 }
 
@@ -1161,7 +1197,9 @@ pub fn compile(file: &ScenarioFile) -> R<Model> {
     }
     let horizon = match file.horizon {
         HorizonSpec::Lifetime => Horizon::Lifetime,
-        HorizonSpec::Years(y) => Horizon::Days(positive("horizon.years", y)? * DAYS_PER_YEAR),
+        HorizonSpec::Years(y) => {
+            Horizon::Days(positive(At::root("horizon.years"), y)? * DAYS_PER_YEAR)
+        }
     };
     let population = population(&file.population)?;
     if file.therapies.len() > MAX_THERAPIES {
@@ -1225,4 +1263,31 @@ pub fn compile(file: &ScenarioFile) -> R<Model> {
         therapies,
         strategies,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Paths render as the loader expects them: keys joined by dots, indices in brackets.
+    #[test]
+    fn paths_render_keys_and_indices() {
+        let root = At::root("strategies");
+        let item = root.index(2);
+        let lines = item.key("lines");
+        let line = lines.index(0);
+        assert_eq!(
+            line.key("therapies").index(1).to_string(),
+            "strategies[2].lines[0].therapies[1]"
+        );
+        assert_eq!(At::root("horizon.years").to_string(), "horizon.years");
+        let t = At::root("therapies");
+        let b = t.key("blinatumomab");
+        assert_eq!(
+            b.key("costs.per_cycle").key("drug").to_string(),
+            "therapies.blinatumomab.costs.per_cycle.drug"
+        );
+        let e = probability(b.key("response"), 1.5).unwrap_err();
+        assert_eq!(e.path, "therapies.blinatumomab.response");
+    }
 }
