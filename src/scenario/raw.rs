@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// A whole scenario file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// Human-readable name, echoed in outputs.
@@ -39,8 +39,40 @@ pub struct ScenarioFile {
     pub uncertainty: Option<UncertaintySpec>,
 }
 
+impl ScenarioFile {
+    /// A copy, with its `[uncertainty]` only if `uncertainty` (not cloned otherwise).
+    pub fn copy(&self, uncertainty: bool) -> ScenarioFile {
+        let ScenarioFile {
+            name,
+            description,
+            seed,
+            patients,
+            horizon,
+            trial_access,
+            population,
+            therapies,
+            strategies,
+            economics,
+            uncertainty: spec,
+        } = self;
+        ScenarioFile {
+            name: name.clone(),
+            description: description.clone(),
+            seed: *seed,
+            patients: *patients,
+            horizon: horizon.clone(),
+            trial_access: *trial_access,
+            population: population.clone(),
+            therapies: therapies.clone(),
+            strategies: strategies.clone(),
+            economics: economics.clone(),
+            uncertainty: if uncertainty { spec.clone() } else { None },
+        }
+    }
+}
+
 /// Time horizon: lifetime (death from any cause) or a fixed number of years.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum HorizonSpec {
     /// Follow every patient until death.
     Lifetime,
