@@ -24,12 +24,24 @@ pub enum Cell {
 impl Cell {
     /// The CSV form.
     pub fn csv(&self) -> String {
-        match self {
-            Cell::Num(x, d) => format!("{x:.d$}"),
-            Cell::Int(n) => n.to_string(),
-            Cell::Text(s) => s.clone(),
-            Cell::Empty => String::new(),
-        }
+        let mut s = String::new();
+        self.write_to(&mut s);
+        s
+    }
+
+    /// Appends the CSV form to `out`.
+    fn write_to(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        // Writing to a `String` cannot fail.
+        let _ = match self {
+            Cell::Num(x, d) => write!(out, "{x:.d$}"),
+            Cell::Int(n) => write!(out, "{n}"),
+            Cell::Text(s) => {
+                out.push_str(s);
+                Ok(())
+            }
+            Cell::Empty => Ok(()),
+        };
     }
 }
 
@@ -378,8 +390,15 @@ pub fn survival_rows(model: &Model, agg: &RunAgg) -> Vec<Vec<Cell>> {
 pub fn to_csv<H: AsRef<str>>(header: &[H], rows: &[Vec<Cell>]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header.iter().map(AsRef::as_ref))?;
+    // One buffer for every cell, rather than a string each.
+    let mut cell = String::new();
     for r in rows {
-        w.write_record(r.iter().map(Cell::csv))?;
+        for c in r {
+            cell.clear();
+            c.write_to(&mut cell);
+            w.write_field(&cell)?;
+        }
+        w.write_record(None::<&[u8]>)?;
     }
     w.into_inner().map_err(|e| e.into_error().into())
 }
