@@ -389,7 +389,7 @@ fn odds_ratios(path: At<'_>, spec: &Option<OddsRatiosSpec>) -> R<OddsRatios> {
 
 /// The patient states a rate distinguishes, for checking nested rates everywhere.
 fn rate_contexts() -> Vec<RateCtx> {
-    let mut v = Vec::new();
+    let mut v = Vec::with_capacity(Burden::ALL.len() * 24);
     for burden in Burden::ALL {
         for age in [0.0, 200.0] {
             for line in 1..=3 {
@@ -429,10 +429,14 @@ fn toxicity(path: At<'_>, spec: &ToxicitySpec) -> R<Toxicity> {
     // By the wider table where the check matters (age cuts vary, so evaluate at many states
     // including each side of every cut).
     let mut ctxs = rate_contexts();
+    let states = ctxs.len();
     for r in [t.any_grade, t.grade3plus, t.fatal] {
         if let Rate::ByAge { cut, .. } = r {
-            for c in rate_contexts() {
-                ctxs.push(RateCtx { age: cut, ..c });
+            for i in 0..states {
+                ctxs.push(RateCtx {
+                    age: cut,
+                    ..ctxs[i]
+                });
             }
         }
     }
