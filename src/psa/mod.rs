@@ -159,6 +159,16 @@ impl Uncertainty {
             .collect()
     }
 
+    /// `(field path, value)` pairs of `values` (one per parameter, as [`Uncertainty::sample`]
+    /// gives them), for [`crate::scenario::Scenario::with_values`].
+    pub fn pairs<'u>(&'u self, values: &[Value]) -> Vec<(&'u str, toml::Value)> {
+        self.params
+            .iter()
+            .zip(values)
+            .map(|(p, v)| (p.path.as_str(), v.to_toml()))
+            .collect()
+    }
+
     /// Values as CSV cells (shortest round-trip form: exact).
     pub fn cells(values: &[Value]) -> Vec<String> {
         values

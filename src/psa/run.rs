@@ -249,12 +249,7 @@ pub fn draw_model(
     draw: u64,
 ) -> Result<(Model, Vec<String>)> {
     let values = u.sample(seed, draw);
-    let pairs: Vec<(&str, toml::Value)> = u
-        .params
-        .iter()
-        .zip(&values)
-        .map(|(p, v)| (p.path.as_str(), v.to_toml()))
-        .collect();
+    let pairs = u.pairs(&values);
     // The load-time check tries each parameter alone; two together (a toxicity's `any_grade`
     // and `grade3plus`, say) can still break a rule in some draw. Say so: the values in the
     // message are the draw's, not the file's.

@@ -747,13 +747,7 @@ mod tests {
                 );
             };
             for draw in 0..8 {
-                let values = u.sample(7, draw);
-                let pairs: Vec<(&str, toml::Value)> = u
-                    .params
-                    .iter()
-                    .zip(&values)
-                    .map(|(p, v)| (p.path.as_str(), v.to_toml()))
-                    .collect();
+                let pairs = u.pairs(&u.sample(7, draw));
                 same(&pairs, true);
                 for pair in &pairs {
                     same(std::slice::from_ref(pair), true);
