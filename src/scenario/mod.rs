@@ -66,7 +66,7 @@ impl Scenario {
     /// `population`, `strategies`, `economics` and `uncertainty`. Copying and deserializing the
     /// whole document for each value was three fifths of the instructions of `allseq run`'s
     /// start-up on the default scenario (the 69 compiles of its `[uncertainty]` check, 66 of
-    /// 110 million); patching, the start-up takes 56 million. `None` when a value is
+    /// 110 million); patched, it took 56 million. `None` when a value is
     /// elsewhere, its path is not in the scenario, or a part does not deserialize:
     /// [`Scenario::rebuilt`] then does it all again, and reports the error as at load.
     fn patched(&self, values: &[(&str, toml::Value)]) -> Option<raw::ScenarioFile> {
