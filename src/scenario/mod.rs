@@ -34,7 +34,9 @@ pub struct Scenario {
     pub model: Model,
     /// The merged TOML document (for re-compiling with other parameter values).
     table: toml::Table,
-    /// The same deserialized, which [`Scenario::with_values`] copies and patches.
+    /// The same deserialized, without its `[uncertainty]`: what [`Scenario::with_values`]
+    /// copies and patches (a model with values replaced has no `uncertainty` unless a value is
+    /// in it, and then that section is deserialized again with the value).
     file: raw::ScenarioFile,
     /// The files read, the scenario first, then what it extends: their text, and the
     /// locations of their fields for errors.
@@ -75,10 +77,10 @@ impl Scenario {
             let segs = segments(path)?;
             let (part, rest) = match segs.as_slice() {
                 [Seg::Key("therapies"), Seg::Key(name), rest @ ..] => (Part::Therapy(name), rest),
-                [
-                    Seg::Key(key @ ("population" | "strategies" | "economics" | "uncertainty")),
-                    rest @ ..,
-                ] => (Part::Section(key), rest),
+                [Seg::Key("population"), rest @ ..] => (Part::Population, rest),
+                [Seg::Key("strategies"), rest @ ..] => (Part::Strategies, rest),
+                [Seg::Key("economics"), rest @ ..] => (Part::Economics, rest),
+                [Seg::Key("uncertainty"), rest @ ..] => (Part::Uncertainty, rest),
                 _ => return None,
             };
             let i = match parts.iter().position(|(p, _)| *p == part) {
@@ -86,7 +88,10 @@ impl Scenario {
                 None => {
                     let base = match part {
                         Part::Therapy(name) => self.table.get("therapies")?.get(name)?,
-                        Part::Section(key) => self.table.get(key)?,
+                        Part::Population => self.table.get("population")?,
+                        Part::Strategies => self.table.get("strategies")?,
+                        Part::Economics => self.table.get("economics")?,
+                        Part::Uncertainty => self.table.get("uncertainty")?,
                     };
                     parts.push((part, base.clone()));
                     parts.len() - 1
@@ -94,27 +99,18 @@ impl Scenario {
             };
             *value_in(&mut parts[i].1, rest)? = value.clone();
         }
-        // As in `rebuilt`: no `[uncertainty]` unless a value is in it.
-        let keep_uncertainty = parts
-            .iter()
-            .any(|(p, _)| *p == Part::Section("uncertainty"));
-        let mut file = self.file.copy(keep_uncertainty);
+        // The copy has no `[uncertainty]` (as in `rebuilt`); a value in it puts it back below.
+        let mut file = self.file.clone();
         tagged::untracked(|| {
             for (part, value) in parts {
                 match part {
                     Part::Therapy(name) => {
                         *file.therapies.get_mut(name)? = Deserialize::deserialize(value).ok()?;
                     }
-                    Part::Section("population") => {
-                        file.population = Deserialize::deserialize(value).ok()?;
-                    }
-                    Part::Section("strategies") => {
-                        file.strategies = Deserialize::deserialize(value).ok()?;
-                    }
-                    Part::Section("economics") => {
-                        file.economics = Deserialize::deserialize(value).ok()?;
-                    }
-                    Part::Section(_) => file.uncertainty = Deserialize::deserialize(value).ok()?,
+                    Part::Population => file.population = Deserialize::deserialize(value).ok()?,
+                    Part::Strategies => file.strategies = Deserialize::deserialize(value).ok()?,
+                    Part::Economics => file.economics = Deserialize::deserialize(value).ok()?,
+                    Part::Uncertainty => file.uncertainty = Deserialize::deserialize(value).ok()?,
                 }
             }
             Some(file)
@@ -318,7 +314,8 @@ pub fn load(path: &Path) -> Result<Scenario, Error> {
     while let Some(child) = tables.pop() {
         merge(&mut merged, child);
     }
-    let (file, model) = build(&chain, merged.clone())?;
+    let (mut file, model) = build(&chain, merged.clone())?;
+    file.uncertainty = None;
     let scenario = Scenario {
         model,
         table: merged,
@@ -391,7 +388,10 @@ fn value_in<'v>(mut cur: &'v mut toml::Value, segs: &[Seg<'_>]) -> Option<&'v mu
 #[derive(Clone, Copy, PartialEq)]
 enum Part<'p> {
     Therapy(&'p str),
-    Section(&'p str),
+    Population,
+    Strategies,
+    Economics,
+    Uncertainty,
 }
 
 /// Parses and compiles scenario text; `path` is only used in error messages. The text may not

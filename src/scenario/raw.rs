@@ -39,38 +39,6 @@ pub struct ScenarioFile {
     pub uncertainty: Option<UncertaintySpec>,
 }
 
-impl ScenarioFile {
-    /// A copy, with its `[uncertainty]` only if `uncertainty` (not cloned otherwise).
-    pub fn copy(&self, uncertainty: bool) -> ScenarioFile {
-        let ScenarioFile {
-            name,
-            description,
-            seed,
-            patients,
-            horizon,
-            trial_access,
-            population,
-            therapies,
-            strategies,
-            economics,
-            uncertainty: spec,
-        } = self;
-        ScenarioFile {
-            name: name.clone(),
-            description: description.clone(),
-            seed: *seed,
-            patients: *patients,
-            horizon: horizon.clone(),
-            trial_access: *trial_access,
-            population: population.clone(),
-            therapies: therapies.clone(),
-            strategies: strategies.clone(),
-            economics: economics.clone(),
-            uncertainty: if uncertainty { spec.clone() } else { None },
-        }
-    }
-}
-
 /// Time horizon: lifetime (death from any cause) or a fixed number of years.
 #[derive(Debug, Clone)]
 pub enum HorizonSpec {
